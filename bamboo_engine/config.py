@@ -1,0 +1,30 @@
+"""Engine-wide settings: a plain class whose attributes the host mutates at startup."""
+
+from bamboo_engine.utils.expr import default_expr_func
+
+
+class Settings:
+    """Sandbox, rendering and gateway settings read by the engine core at use time."""
+
+    MAKO_SANDBOX_SHIELD_WORDS = [
+        "ascii", "breakpoint", "bytearray", "bytes", "callable", "chr", "classmethod", "compile",
+        "delattr", "dir", "divmod", "exec", "eval", "filter", "format", "frozenset", "getattr",
+        "globals", "hasattr", "hash", "help", "id", "input", "isinstance", "issubclass", "iter",
+        "locals", "map", "memoryview", "next", "object", "open", "print", "property", "repr",
+        "setattr", "staticmethod", "super", "type", "vars", "__import__",
+    ]  # fmt: skip
+    MAKO_SANDBOX_IMPORT_MODULES: dict = {}
+    MAKO_TEMPLATE_NAME_WHITELIST_MODE = "enforce"
+    MAKO_TEMPLATE_NAME_EXTRA_WHITELIST: frozenset = frozenset()
+
+    RERUN_INDEX_OFFSET = 0
+    ENABLE_RENDER_OBJ_BY_MAKO_STRING = False
+
+    PIPELINE_EXCLUSIVE_GATEWAY_EXPR_FUNC = default_expr_func
+    PIPELINE_EXCLUSIVE_GATEWAY_STRATEGY = 1
+    PIPELINE_ENABLE_ROLLBACK = False
+
+    LOOP_OUTPUTS_INNER_KEY = "outputs"
+
+    FENCE_EMIT_ENABLED = False
+    FENCE_ENFORCE = False

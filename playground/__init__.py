@@ -1,0 +1,1 @@
+"""The playground Django project used by demos, tests and benchmarks."""

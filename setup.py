@@ -1,0 +1,43 @@
+"""One distribution shipping the engine core (bamboo_engine) and the Django runtime (pipeline)."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="bamboo-pipeline-ng",
+    version="0.1.0",
+    description="A general-purpose process engine for Python with a Django + Celery runtime",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["bamboo_engine", "bamboo_engine.*", "pipeline", "pipeline.*"]),
+    include_package_data=True,
+    package_data={
+        "bamboo_engine": ["py.typed"],
+        "pipeline": ["**/migrations/*.py", "**/templates/**/*", "**/static/**/*"],
+    },
+    install_requires=[
+        "Django>=4.2,<6",
+        "celery>=5.3,<6",
+        "kombu>=5.3,<6",
+        "Mako>=1.3,<2",
+        "pyparsing>=3.0,<4",
+        "prometheus-client>=0.17,<1",
+    ],
+    extras_require={
+        "mysql": ["mysqlclient>=2.1,<3"],
+        "gevent": ["gevent>=23.9"],
+        "dev": [
+            "pytest>=8,<9",
+            "pytest-django>=4.8,<5",
+            "pytest-timeout>=2.3,<3",
+            "ruff==0.8.4",
+            "mypy>=1.13,<2",
+            "pre-commit>=3.5",
+            "tox>=4",
+        ],
+    },
+    classifiers=[
+        "Framework :: Django",
+        "Programming Language :: Python :: 3.11",
+    ],
+)
