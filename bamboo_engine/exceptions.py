@@ -10,6 +10,10 @@ class EngineException(Exception):
 class RenderInfrastructureError(EngineException):
     """The template render backend itself failed (not the template)."""
 
+    def __init__(self, reason):
+        self.reason = reason
+        super().__init__(reason)
+
 
 class InvalidOperationError(EngineException):
     """A control operation or state change is not allowed in the current state."""

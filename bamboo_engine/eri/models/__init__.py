@@ -1,0 +1,100 @@
+"""ERI data models, re-exported by ``bamboo_engine.eri``."""
+
+from bamboo_engine.eri.models.event import (
+    ExecuteInterruptEvent,
+    HookType,
+    InterruptEvent,
+    ScheduleInterruptEvent,
+)
+from bamboo_engine.eri.models.handler import ExecuteResult, ScheduleResult
+from bamboo_engine.eri.models.interrupt import (
+    ExecuteInterruptPoint,
+    HandlerExecuteData,
+    HandlerScheduleData,
+    InterruptPoint,
+    ScheduleInterruptPoint,
+)
+from bamboo_engine.eri.models.node import (
+    Condition,
+    ConditionalParallelGateway,
+    ConvergeGateway,
+    DefaultCondition,
+    EmptyEndEvent,
+    EmptyStartEvent,
+    ExclusiveGateway,
+    ExecutableEndEvent,
+    LoopControlConfig,
+    Node,
+    NodeType,
+    ParallelGateway,
+    ServiceActivity,
+    SubCanvas,
+    SubProcess,
+)
+from bamboo_engine.eri.models.runtime import (
+    CallbackData,
+    ContextValue,
+    ContextValueType,
+    Data,
+    DataInput,
+    DispatchProcess,
+    ExecutionData,
+    ExecutionHistory,
+    ExecutionShortHistory,
+    ProcessInfo,
+    Schedule,
+    ScheduleType,
+    State,
+    SuspendedProcessInfo,
+)
+
+# Published as names of this module too (callers import them from here).
+from bamboo_engine.exceptions import ValueError  # noqa: A004
+from bamboo_engine.utils.collections import FancyDict
+from bamboo_engine.utils.object import Representable
+
+__all__ = [
+    "CallbackData",
+    "Condition",
+    "ConditionalParallelGateway",
+    "ContextValue",
+    "ContextValueType",
+    "ConvergeGateway",
+    "Data",
+    "DataInput",
+    "DefaultCondition",
+    "DispatchProcess",
+    "EmptyEndEvent",
+    "EmptyStartEvent",
+    "ExclusiveGateway",
+    "ExecutableEndEvent",
+    "ExecuteInterruptEvent",
+    "ExecuteInterruptPoint",
+    "ExecuteResult",
+    "ExecutionData",
+    "ExecutionHistory",
+    "ExecutionShortHistory",
+    "FancyDict",
+    "HandlerExecuteData",
+    "HandlerScheduleData",
+    "HookType",
+    "InterruptEvent",
+    "InterruptPoint",
+    "LoopControlConfig",
+    "Node",
+    "NodeType",
+    "ParallelGateway",
+    "ProcessInfo",
+    "Representable",
+    "Schedule",
+    "ScheduleInterruptEvent",
+    "ScheduleInterruptPoint",
+    "ScheduleResult",
+    "ScheduleType",
+    "ServiceActivity",
+    "State",
+    "SubCanvas",
+    "SubProcess",
+    "SuspendedProcessInfo",
+    "ValueError",
+]
