@@ -1,0 +1,132 @@
+"""Node handler base class and the registry mapping node types to handlers.
+
+Built-in handlers live in :mod:`bamboo_engine.handlers`, one module per node type, each registered with
+:func:`register_handler`; :func:`bamboo_engine.handlers.register` imports them all.
+"""
+
+from abc import ABCMeta, abstractmethod
+from typing import Callable, Dict, Optional, Type, TypeVar
+
+from bamboo_engine.eri.models.handler import ExecuteResult, ScheduleResult
+from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint, ScheduleInterruptPoint
+from bamboo_engine.eri.models.node import Node, NodeType
+from bamboo_engine.eri.models.runtime import CallbackData, ProcessInfo, Schedule
+from bamboo_engine.exceptions import InvalidOperationError, NotFoundError
+
+LOOP_KEY = "_loop"
+INNER_LOOP_KEY = "_inner_loop"
+
+
+class ScheduleNotSupportedError(InvalidOperationError, NotImplementedError):
+    """``schedule`` was called on a handler whose node type never schedules."""
+
+
+class NodeHandler(metaclass=ABCMeta):
+    """Runs one node of one type.
+
+    Args:
+        node: the node to run.
+        runtime: the engine runtime.
+        interrupter: the engine's interrupter; handlers record progress in
+            ``interrupter.check_point.handler_data`` and call ``interrupter.check(key_point)``.
+    """
+
+    def __init__(self, node: Node, runtime, interrupter):
+        self.node = node
+        self.runtime = runtime
+        self.interrupter = interrupter
+
+    @abstractmethod
+    def execute(
+        self,
+        process_info: ProcessInfo,
+        loop: int,
+        inner_loop: int,
+        version: str,
+        recover_point: Optional[ExecuteInterruptPoint] = None,
+    ) -> ExecuteResult:
+        """Run the node; the engine has already set it RUNNING with ``version``.
+
+        Args:
+            process_info: the process running the node.
+            loop: times the node was entered in this root run.
+            inner_loop: times the node was entered in the current (sub)pipeline run.
+            version: the node's current state version.
+            recover_point: the check point of an interrupted earlier attempt, whose completed steps
+                must not be repeated.
+        """
+
+    def schedule(
+        self,
+        process_info: ProcessInfo,
+        loop: int,
+        inner_loop: int,
+        schedule: Schedule,
+        callback_data: Optional[CallbackData] = None,
+        recover_point: Optional[ScheduleInterruptPoint] = None,
+    ) -> ScheduleResult:
+        """Run one schedule of the node; only scheduling node types override this.
+
+        Raises:
+            ScheduleNotSupportedError: always, for node types that never schedule.
+        """
+        raise ScheduleNotSupportedError(
+            f"node({self.node.id}) of type {_type_name(self.node.type)} does not support schedule"
+        )
+
+
+HandlerClass = TypeVar("HandlerClass", bound=Type[NodeHandler])
+
+
+class HandlerFactory:
+    """Registry of handler classes by node type."""
+
+    _handlers: Dict[NodeType, Type[NodeHandler]] = {}
+    _builtins_loaded = False
+
+    @classmethod
+    def add_handler(cls, type: NodeType, handler_cls: Type[NodeHandler]) -> None:  # noqa: A002
+        """Register ``handler_cls`` for nodes of ``type`` (a later registration replaces it)."""
+        cls._handlers[NodeType(type)] = handler_cls
+
+    @classmethod
+    def get_handler(cls, node: Node, runtime, interrupter) -> NodeHandler:
+        """A handler instance for ``node``.
+
+        Raises:
+            NotFoundError: no handler is registered for the node's type.
+        """
+        node_type = _as_node_type(node.type)
+        handler_cls = cls._handlers.get(node_type) if node_type is not None else None
+        if handler_cls is None and not cls._builtins_loaded:
+            # Pure-Python users need not call handlers.register() themselves.
+            from bamboo_engine import handlers
+
+            handlers.register()
+            handler_cls = cls._handlers.get(node_type) if node_type is not None else None
+        if handler_cls is None:
+            raise NotFoundError(f"no handler registered for node({node.id}) of type {_type_name(node.type)}")
+        return handler_cls(node, runtime, interrupter)
+
+
+def register_handler(type: NodeType) -> Callable[[HandlerClass], HandlerClass]:  # noqa: A002
+    """Class decorator registering a :class:`NodeHandler` subclass for node ``type``."""
+
+    def decorator(handler_cls: HandlerClass) -> HandlerClass:
+        HandlerFactory.add_handler(type, handler_cls)
+        return handler_cls
+
+    return decorator
+
+
+def _as_node_type(value) -> Optional[NodeType]:
+    if isinstance(value, NodeType):
+        return value
+    try:
+        return NodeType(value)
+    except ValueError:
+        return None
+
+
+def _type_name(value) -> str:
+    return value.value if isinstance(value, NodeType) else str(value)
