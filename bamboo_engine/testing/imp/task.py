@@ -1,0 +1,175 @@
+"""TaskMixin: "sending" execute/schedule messages to the local dispatcher, and consuming them."""
+
+from typing import Any, Optional
+
+from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint, ScheduleInterruptPoint
+from bamboo_engine.testing.dispatcher import Task
+from bamboo_engine.testing.imp.base import StoreBacked
+
+EXECUTE = "execute"
+SCHEDULE = "schedule"
+
+
+class TaskMixin(StoreBacked):
+    def _headers(self, process_id: int, headers: Optional[dict], countdown: float) -> dict:
+        # Same shape as the Django runtime's message headers (django-runtime.md §4).
+        with self._store.lock:
+            record = self._store.processes.get(int(process_id))
+            route = (
+                {"queue": record.queue, "priority": record.priority}
+                if record
+                else {"queue": "", "priority": 100}
+            )
+        result = dict(headers or {})
+        result["route_info"] = route
+        result["timestamp"] = self._now().timestamp() + countdown
+        return result
+
+    def pre_execute(self, root_pipeline_id: str, node_id: str):
+        pass
+
+    def post_execute(self, root_pipeline_id: str, node_id: str):
+        pass
+
+    def pre_schedule(self, root_pipeline_id: str, node_id: str):
+        pass
+
+    def post_schedule(self, root_pipeline_id: str, node_id: str):
+        pass
+
+    def execute(
+        self,
+        process_id: int,
+        node_id: str,
+        root_pipeline_id: str,
+        parent_pipeline_id: str,
+        recover_point: Optional[ExecuteInterruptPoint] = None,
+        headers: Optional[dict] = None,
+    ):
+        self.pre_execute(root_pipeline_id, node_id)
+        kwargs = {
+            "process_id": process_id,
+            "node_id": node_id,
+            "root_pipeline_id": root_pipeline_id,
+            "parent_pipeline_id": parent_pipeline_id,
+            "recover_point": recover_point.to_json() if recover_point is not None else "{}",
+            "headers": self._headers(process_id, headers, 0),
+        }
+        self._dispatcher.submit(EXECUTE, kwargs)
+        self.post_execute(root_pipeline_id, node_id)
+
+    def schedule(
+        self,
+        process_id: int,
+        node_id: str,
+        schedule_id: str,
+        callback_data_id: Optional[int] = None,
+        recover_point: Optional[ScheduleInterruptPoint] = None,
+        headers: Optional[dict] = None,
+    ):
+        self._send_schedule(process_id, node_id, schedule_id, callback_data_id, recover_point, headers, 0)
+
+    def set_next_schedule(
+        self,
+        process_id: int,
+        node_id: str,
+        schedule_id: str,
+        schedule_after: int,
+        callback_data_id: Optional[int] = None,
+        headers: Optional[dict] = None,
+    ):
+        self._send_schedule(process_id, node_id, schedule_id, callback_data_id, None, headers, schedule_after)
+
+    def _send_schedule(
+        self, process_id, node_id, schedule_id, callback_data_id, recover_point, headers, delay
+    ):
+        root_pipeline_id = self._root_of(process_id)
+        self.pre_schedule(root_pipeline_id, node_id)
+        kwargs = {
+            "process_id": process_id,
+            "node_id": node_id,
+            "schedule_id": schedule_id,
+            "callback_data_id": callback_data_id,
+            "recover_point": recover_point.to_json() if recover_point is not None else "{}",
+            "headers": self._headers(process_id, headers, delay or 0),
+        }
+        self._dispatcher.submit(SCHEDULE, kwargs, delay=delay or 0)
+        self.post_schedule(root_pipeline_id, node_id)
+
+    def _root_of(self, process_id: int) -> str:
+        with self._store.lock:
+            record = self._store.processes.get(int(process_id))
+            return record.root_pipeline_id if record else ""
+
+    # -- the consumer (what a Celery task body does) ---------------------------------------------
+
+    def consume(self, task: Task) -> None:
+        """Run one dispatched message through the engine (what a Celery task body does)."""
+        if task.kind == EXECUTE:
+            self._consume_execute(**task.kwargs)
+        else:
+            self._consume_schedule(**task.kwargs)
+
+    def _consume_execute(
+        self,
+        process_id: int,
+        node_id: str,
+        root_pipeline_id: str,
+        parent_pipeline_id: str,
+        recover_point: str,
+        headers: dict,
+    ) -> None:
+        from bamboo_engine.engine import Engine
+        from bamboo_engine.interrupt import ExecuteInterrupter
+
+        runtime: Any = self
+        interrupter = ExecuteInterrupter(
+            runtime=runtime,
+            current_node_id=node_id,
+            process_id=process_id,
+            parent_pipeline_id=parent_pipeline_id,
+            root_pipeline_id=root_pipeline_id,
+            check_point=None,
+            recover_point=recover_point,
+            headers=headers,
+        )
+        Engine(runtime).execute(
+            process_id=process_id,
+            node_id=node_id,
+            root_pipeline_id=root_pipeline_id,
+            parent_pipeline_id=parent_pipeline_id,
+            interrupter=interrupter,
+            headers=headers,
+        )
+
+    def _consume_schedule(
+        self,
+        process_id: int,
+        node_id: str,
+        schedule_id: str,
+        callback_data_id: Optional[int],
+        recover_point: str,
+        headers: dict,
+    ) -> None:
+        from bamboo_engine.engine import Engine
+        from bamboo_engine.interrupt import ScheduleInterrupter
+
+        runtime: Any = self
+        interrupter = ScheduleInterrupter(
+            runtime=runtime,
+            current_node_id=node_id,
+            process_id=process_id,
+            schedule_id=schedule_id,
+            callback_data_id=callback_data_id,
+            check_point=None,
+            recover_point=recover_point,
+            headers=headers,
+        )
+        Engine(runtime).schedule(
+            process_id=process_id,
+            node_id=node_id,
+            schedule_id=schedule_id,
+            interrupter=interrupter,
+            headers=headers,
+            callback_data_id=callback_data_id,
+        )

@@ -1,0 +1,170 @@
+"""The in-memory "database": plain records in dicts, guarded by one re-entrant lock.
+
+Records mirror the Django runtime's tables (django-runtime.md §2) so the ERI semantics match; every
+read hands out a fresh ERI model object or a deserialised copy, never the stored object itself, so a
+caller mutating what it read cannot change the store (as with a real database).
+"""
+
+import base64
+import datetime
+import itertools
+import json
+import pickle
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+JSON_SERIALIZER = "json"
+PICKLE_SERIALIZER = "pickle"
+
+
+@dataclass
+class ProcessRecord:
+    id: int
+    root_pipeline_id: str
+    pipeline_stack: List[str]
+    parent_id: int = -1
+    ack_num: int = 0
+    need_ack: int = -1
+    asleep: bool = True
+    suspended: bool = False
+    frozen: bool = False
+    dead: bool = False
+    last_heartbeat: Optional[datetime.datetime] = None
+    destination_id: str = ""
+    current_node_id: str = ""
+    suspended_by: str = ""
+    priority: int = 100
+    queue: str = ""
+
+
+@dataclass
+class StateRecord:
+    node_id: str
+    name: str
+    version: str
+    root_id: str = ""
+    parent_id: str = ""
+    loop: int = 1
+    inner_loop: int = 1
+    retry: int = 0
+    skip: bool = False
+    error_ignored: bool = False
+    created_time: Optional[datetime.datetime] = None
+    started_time: Optional[datetime.datetime] = None
+    archived_time: Optional[datetime.datetime] = None
+
+
+@dataclass
+class ScheduleRecord:
+    id: int
+    type: int
+    process_id: int
+    node_id: str
+    version: str
+    finished: bool = False
+    expired: bool = False
+    scheduling: bool = False
+    schedule_times: int = 0
+
+
+@dataclass
+class ContextValueRecord:
+    pipeline_id: str
+    key: str
+    type: int
+    value: str
+    serializer: str
+    code: str = ""
+    references: List[str] = field(default_factory=list)
+
+
+@dataclass
+class ExecutionDataRecord:
+    inputs: str = "{}"
+    inputs_serializer: str = JSON_SERIALIZER
+    outputs: str = "{}"
+    outputs_serializer: str = JSON_SERIALIZER
+
+
+@dataclass
+class CallbackDataRecord:
+    id: int
+    node_id: str
+    version: str
+    data: str
+    serializer: str = JSON_SERIALIZER
+
+
+@dataclass
+class HistoryRecord:
+    id: int
+    node_id: str
+    started_time: Optional[datetime.datetime]
+    archived_time: Optional[datetime.datetime]
+    loop: int
+    skip: bool
+    retry: int
+    version: str
+    inputs: str
+    inputs_serializer: str
+    outputs: str
+    outputs_serializer: str
+
+
+class Codec:
+    """JSON serialisation with pickle only as an explicit opt-in (STYLE.md: persisted payloads)."""
+
+    def __init__(self, allow_pickle: bool = False) -> None:
+        self.allow_pickle = allow_pickle
+
+    def dumps(self, value: Any) -> Tuple[str, str]:
+        """Return ``(text, serializer_name)`` for ``value``."""
+        try:
+            return json.dumps(value), JSON_SERIALIZER
+        except (TypeError, ValueError) as err:
+            if not self.allow_pickle:
+                raise TypeError(
+                    f"value is not JSON serialisable ({err}); "
+                    "pass allow_pickle=True to the runtime to store it"
+                ) from err
+        return base64.b64encode(pickle.dumps(value)).decode("ascii"), PICKLE_SERIALIZER
+
+    def loads(self, text: str, serializer: str) -> Any:
+        """Inverse of :meth:`dumps`; refuses pickle unless it was enabled."""
+        if serializer == JSON_SERIALIZER:
+            return json.loads(text)
+        if serializer == PICKLE_SERIALIZER:
+            if not self.allow_pickle:
+                raise TypeError(
+                    "refusing to unpickle stored data: the runtime was created with allow_pickle=False"
+                )
+            return pickle.loads(base64.b64decode(text))  # noqa: S301 - explicit opt-in
+        raise TypeError(f"unknown serializer {serializer!r}")
+
+
+class Store:
+    """All tables of the runtime; hold :attr:`lock` while reading-modifying-writing several of them."""
+
+    def __init__(self, allow_pickle: bool = False) -> None:
+        self.lock = threading.RLock()
+        self.codec = Codec(allow_pickle=allow_pickle)
+        self.processes: Dict[int, ProcessRecord] = {}
+        self.nodes: Dict[str, Any] = {}
+        self.states: Dict[str, StateRecord] = {}
+        self.schedules: Dict[int, ScheduleRecord] = {}
+        self.data: Dict[str, Any] = {}
+        self.execution_data: Dict[str, ExecutionDataRecord] = {}
+        self.callback_data: Dict[int, CallbackDataRecord] = {}
+        self.context_values: Dict[str, Dict[str, ContextValueRecord]] = {}
+        self.context_outputs: Dict[str, List[str]] = {}
+        self.histories: Dict[int, HistoryRecord] = {}
+        self.node_snapshots: List[dict] = []
+        self.pipeline_tokens: Dict[str, str] = {}
+        self.rollback_requests: List[Tuple[str, str]] = []
+        self._ids = {name: itertools.count(1) for name in ("process", "schedule", "callback", "history")}
+
+    def next_id(self, table: str) -> int:
+        """Auto-increment id of ``table`` (``process``, ``schedule``, ``callback`` or ``history``)."""
+        with self.lock:
+            return next(self._ids[table])
