@@ -16,7 +16,7 @@ def unique_id(prefix: str) -> str:
 
 def format_var_key(key: str) -> str:
     """``"name"`` -> ``"${name}"``."""
-    return "${%s}" % key
+    return "${" + key + "}"
 
 
 def deformat_var_key(key: str) -> str:
