@@ -1,0 +1,206 @@
+"""Control operations of the Engine: start a run, pause/resume/revoke, forced fail, callback.
+
+Retry and skip live in :mod:`bamboo_engine.engine.retry_skip`. Each operation checks all of its
+preconditions before the first write, then calls the runtime's ``pre_<op>`` hook, applies its
+effect, dispatches any message, and calls ``post_<op>``.
+"""
+
+from typing import Optional
+
+from bamboo_engine import states
+from bamboo_engine.engine.control_base import PIPELINE_NODE_TYPES
+from bamboo_engine.engine.retry_skip import RetrySkipMixin
+from bamboo_engine.eri import CallbackData, HookType, NodeType
+from bamboo_engine.exceptions import InvalidOperationError, NotFoundError
+from bamboo_engine.utils.constants import RuntimeSettings
+from bamboo_engine.validator.api import validate_and_process_pipeline, validate_pipeline_start_node
+
+
+class ControlsMixin(RetrySkipMixin):
+    """Every control operation of :class:`bamboo_engine.engine.Engine` (they raise on failure)."""
+
+    # ---- run ---------------------------------------------------------------------------------------
+
+    def run_pipeline(
+        self,
+        pipeline: dict,
+        root_pipeline_data: Optional[dict] = None,
+        root_pipeline_context: Optional[dict] = None,
+        subprocess_context: Optional[dict] = None,
+        **options,
+    ):
+        """Validate ``pipeline`` (mutating it), let the runtime persist it, and dispatch its first node.
+
+        Options: ``cycle_tolerate`` (allow loops), ``start_node_id`` (begin at another allowed node) and
+        runtime-specific ones (e.g. ``queue``, ``priority``), all passed on to the runtime.
+        """
+        root_pipeline_data = {} if root_pipeline_data is None else root_pipeline_data
+        root_pipeline_context = {} if root_pipeline_context is None else root_pipeline_context
+        subprocess_context = {} if subprocess_context is None else subprocess_context
+
+        validate_and_process_pipeline(pipeline, options.get("cycle_tolerate", False))
+        start_node_id = options.get("start_node_id") or pipeline["start_event"]["id"]
+        validate_pipeline_start_node(pipeline, start_node_id)
+        if self.runtime.get_config(RuntimeSettings.PIPELINE_ENABLE_ROLLBACK.value):
+            self.runtime.set_pipeline_token(pipeline)
+
+        hook_args = (pipeline, root_pipeline_data, root_pipeline_context, subprocess_context)
+        self.runtime.pre_prepare_run_pipeline(*hook_args, **options)
+        process_id = self.runtime.prepare_run_pipeline(*hook_args, **options)
+        self.runtime.execute(
+            process_id=process_id,
+            node_id=start_node_id,
+            root_pipeline_id=pipeline["id"],
+            parent_pipeline_id=pipeline["id"],
+        )
+        self.runtime.post_prepare_run_pipeline(*hook_args, **options)
+
+    # ---- pipelines ---------------------------------------------------------------------------------
+
+    def pause_pipeline(self, pipeline_id: str):
+        """Suspend a (sub)pipeline; its processes suspend when they reach their next node."""
+        state = self._get_pipeline_state(pipeline_id)
+        self._require_transit(pipeline_id, state, states.SUSPENDED, "pause")
+        self.runtime.pre_pause_pipeline(pipeline_id)
+        self.runtime.set_state(node_id=pipeline_id, to_state=states.SUSPENDED, version=state.version)
+        self.runtime.post_pause_pipeline(pipeline_id)
+
+    def revoke_pipeline(self, pipeline_id: str):
+        """Revoke a pipeline; its processes die when they reach their next node."""
+        state = self._get_pipeline_state(pipeline_id)
+        self._require_transit(pipeline_id, state, states.REVOKED, "revoke")
+        self.runtime.pre_revoke_pipeline(pipeline_id)
+        self.runtime.set_state(node_id=pipeline_id, to_state=states.REVOKED, version=state.version)
+        self.runtime.post_revoke_pipeline(pipeline_id)
+
+    def resume_pipeline(self, pipeline_id: str):
+        """Resume a SUSPENDED pipeline and re-run every process it suspended."""
+        state = self._get_pipeline_state(pipeline_id)
+        if state.name != states.SUSPENDED:
+            raise InvalidOperationError(
+                f"pipeline({pipeline_id}) state is not SUSPENDED, actual {state.name}"
+            )
+        self.runtime.pre_resume_pipeline(pipeline_id)
+        self.runtime.set_state(node_id=pipeline_id, to_state=states.RUNNING, version=state.version)
+        self._resume_processes_suspended_by(pipeline_id)
+        self.runtime.post_resume_pipeline(pipeline_id)
+
+    # ---- node appointments -------------------------------------------------------------------------
+
+    def pause_node_appoint(self, node_id: str):
+        """Mark a node SUSPENDED in advance; a process reaching it suspends there."""
+        node = self._get_node(node_id)
+        if node.type in PIPELINE_NODE_TYPES:
+            raise InvalidOperationError(
+                f"can not use pause_node_appoint api for {node.type.value} node({node_id})"
+            )
+        state = self.runtime.get_state_or_none(node_id)
+        if state is not None and state.name == states.RUNNING:
+            # a running node would then fail to finish (SUSPENDED can not move to FINISHED/FAILED)
+            raise InvalidOperationError(f"can not pause node({node_id}) in advance, actual state RUNNING")
+        self._require_transit(node_id, state, states.SUSPENDED, "pause")
+        self.runtime.pre_pause_node(node_id)
+        self._node_hook(node, HookType.PRE_PAUSE_NODE)
+        self.runtime.set_state(
+            node_id=node_id, to_state=states.SUSPENDED, version=state.version if state else None
+        )
+        self._node_hook(node, HookType.POST_PAUSE_NODE)
+        self.runtime.post_pause_node(node_id)
+
+    def resume_node_appoint(self, node_id: str):
+        """Lift a node appointment and re-run the processes suspended at it."""
+        node = self._get_node(node_id)
+        if node.type in PIPELINE_NODE_TYPES:
+            raise InvalidOperationError(
+                f"can not use resume_node_appoint api for {node.type.value} node({node_id})"
+            )
+        state = self._get_state(node_id)
+        if state.name != states.SUSPENDED:
+            raise InvalidOperationError(f"{node_id} state is not SUSPENDED, actual {state.name}")
+        self.runtime.pre_resume_node(node_id)
+        self._node_hook(node, HookType.PRE_RESUME_NODE)
+        self.runtime.set_state(node_id=node_id, to_state=states.READY, version=state.version)
+        self._resume_processes_suspended_by(node_id)
+        self._node_hook(node, HookType.POST_RESUME_NODE)
+        self.runtime.post_resume_node(node_id)
+
+    # ---- activities --------------------------------------------------------------------------------
+
+    def forced_fail_activity(self, node_id: str, ex_data: str, send_post_set_state_signal: bool = True):
+        """Fail a RUNNING activity now and kill its process.
+
+        The state gets a new version, so a late execute/schedule result of the old run is dropped.
+        """
+        node = self._get_node(node_id)
+        if node.type != NodeType.ServiceActivity:
+            raise InvalidOperationError(f"{node_id} is not activity, actual: {node.type.value}")
+        state = self._require_state(node_id, states.RUNNING)
+        process_id = self.runtime.get_process_id_with_current_node_id(node_id)
+        if process_id is None:
+            raise InvalidOperationError(
+                f"can not find process with current node id: {node_id} (state RUNNING)"
+            )
+
+        self.runtime.pre_forced_fail_activity(node_id, ex_data)
+        self._node_hook(node, HookType.PRE_FORCED_FAIL_ACTIVITY)
+        outputs = self.runtime.get_execution_data_outputs(node_id)
+        # the version guard refuses the write if the node moved on since we read its state
+        new_version = self.runtime.set_state(
+            node_id=node_id,
+            to_state=states.FAILED,
+            version=state.version,
+            refresh_version=True,
+            set_archive_time=True,
+            send_post_set_state_signal=send_post_set_state_signal,
+        )
+        outputs["ex_data"] = ex_data
+        outputs["_forced_failed"] = True
+        self.runtime.set_execution_data_outputs(node_id, outputs)
+        self.runtime.kill(process_id)
+        self._expire_schedule(node_id, state.version)
+        self._node_hook(node, HookType.POST_FORCED_FAIL_ACTIVITY)
+        self.runtime.post_forced_fail_activity(node_id, ex_data, state.version, new_version)
+
+    def callback(self, node_id: str, version: str, data: dict):
+        """Hand ``data`` to the waiting schedule of ``node_id`` at ``version`` and dispatch it."""
+        node = self._get_node(node_id)
+        state = self._get_state(node_id)
+        process_info = self._require_sleeping_process(node_id, state)
+        try:
+            schedule = self.runtime.get_schedule_with_node_and_version(node_id, version)
+        except NotFoundError:
+            raise NotFoundError(f"schedule of node({node_id}) with version({version}) does not exist")
+        if state.version != version:
+            # the caller quotes an old run: make sure that run's schedule can never fire again
+            self.runtime.expire_schedule(schedule.id)
+            raise InvalidOperationError(f"node version {version} not exist")
+        if schedule.finished:
+            raise InvalidOperationError(
+                f"callback to finished schedule of node({node_id}) version({version})"
+            )
+        if schedule.expired:
+            raise InvalidOperationError(f"callback to expired schedule of node({node_id}) version({version})")
+
+        # the published ERI annotates callback data as str and schedule ids as str; the values are a
+        # dict and the int schedule id
+        self.runtime.pre_callback(node_id, version, data)  # type: ignore[arg-type]
+        data_id = self.runtime.set_callback_data(node_id, state.version, data)
+        callback_data = CallbackData(id=data_id, node_id=node_id, version=state.version, data=data)
+        self._node_hook(node, HookType.PRE_CALLBACK, callback_data=callback_data)
+        self.runtime.schedule(
+            process_id=process_info.process_id,
+            node_id=node_id,
+            schedule_id=schedule.id,  # type: ignore[arg-type]
+            callback_data_id=data_id,
+        )
+        self._node_hook(node, HookType.POST_CALLBACK, callback_data=callback_data)
+        self.runtime.post_callback(node_id, version, data)  # type: ignore[arg-type]
+
+    def _expire_schedule(self, node_id: str, version: str) -> None:
+        """Expire the schedule of a forced-failed run so no callback or poll can reach it."""
+        try:
+            schedule = self.runtime.get_schedule_with_node_and_version(node_id, version)
+        except NotFoundError:
+            return
+        if not schedule.finished and not schedule.expired:
+            self.runtime.expire_schedule(schedule.id)
