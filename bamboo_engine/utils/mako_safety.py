@@ -13,7 +13,7 @@ import io
 import logging
 import re
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
 
@@ -115,25 +115,42 @@ class SandboxOptions:
     extra_whitelist: FrozenSet[str] = frozenset()
     shield_words: FrozenSet[str] = frozenset()
     import_modules: Tuple[Tuple[str, str], ...] = ()
+    alias_roots: FrozenSet[str] = field(init=False, compare=False, repr=False)
 
-    @property
-    def alias_roots(self) -> FrozenSet[str]:
-        """First component of every import alias (``"a"`` for ``"a.b"``)."""
-        return frozenset(alias.split(".", 1)[0] for _, alias in self.import_modules)
+    def __post_init__(self) -> None:
+        roots = frozenset(alias.split(".", 1)[0] for _, alias in self.import_modules)
+        object.__setattr__(self, "alias_roots", roots)
+
+
+_OPTIONS_CACHE: Dict[tuple, SandboxOptions] = {}
 
 
 def current_sandbox_options() -> SandboxOptions:
-    """Read :class:`~bamboo_engine.config.Settings` now (the host may change it at any time)."""
+    """Read :class:`~bamboo_engine.config.Settings` now (the host may change it at any time).
+
+    Equal settings give the same (cached) object, which keeps the per-render cost to a few tuple builds.
+    """
     modules = Settings.MAKO_SANDBOX_IMPORT_MODULES or {}
-    return SandboxOptions(
-        whitelist_mode=str(Settings.MAKO_TEMPLATE_NAME_WHITELIST_MODE),
-        extra_whitelist=frozenset(Settings.MAKO_TEMPLATE_NAME_EXTRA_WHITELIST or ()),
-        shield_words=frozenset(Settings.MAKO_SANDBOX_SHIELD_WORDS or ()),
-        import_modules=tuple(sorted((str(path), str(alias)) for path, alias in modules.items())),
+    key = (
+        str(Settings.MAKO_TEMPLATE_NAME_WHITELIST_MODE),
+        tuple(Settings.MAKO_TEMPLATE_NAME_EXTRA_WHITELIST or ()),
+        tuple(Settings.MAKO_SANDBOX_SHIELD_WORDS or ()),
+        tuple(modules.items()),
     )
+    options = _OPTIONS_CACHE.get(key)
+    if options is None:
+        if len(_OPTIONS_CACHE) > 64:
+            _OPTIONS_CACHE.clear()
+        options = _OPTIONS_CACHE[key] = SandboxOptions(
+            whitelist_mode=key[0],
+            extra_whitelist=frozenset(key[1]),
+            shield_words=frozenset(key[2]),
+            import_modules=tuple(sorted((str(path), str(alias)) for path, alias in key[3])),
+        )
+    return options
 
 
-# ---------------------------------------------------------------------------------------------- parsing
+# ------------------------------------------------------------------------------------------- parsing
 
 
 @lru_cache(maxsize=4096)
@@ -148,12 +165,24 @@ def parse_fragment(fragment: str) -> ParsedFragment:
     if len(fragment) > MAX_FRAGMENT_LENGTH:
         raise TemplateSandboxError(f"fragment longer than {MAX_FRAGMENT_LENGTH} characters")
     text, filters = _split_filters(fragment[2:-1])
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as err:
-        raise TemplateSandboxError(f"fragment {fragment!r} is not an expression: {err}") from None
+    tree = _parse_expression(text.strip(), fragment)
     _check_shape(tree)
     return ParsedFragment(tree, filters, frozenset(_FreeNames().collect(tree)))
+
+
+def _parse_expression(text: str, fragment: str) -> ast.Expression:
+    try:
+        return ast.parse(text, mode="eval")
+    except SyntaxError as err:
+        if "\n" not in text:
+            raise TemplateSandboxError(f"fragment {fragment!r} is not an expression: {err}") from None
+    except (ValueError, RecursionError, MemoryError) as err:
+        raise TemplateSandboxError(f"fragment {fragment!r} is not an expression: {err}") from None
+    # Mako writes the expression inside a call, so line breaks outside brackets are fine there.
+    try:
+        return ast.parse(f"({text})", mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as err:
+        raise TemplateSandboxError(f"fragment {fragment!r} is not an expression: {err}") from None
 
 
 def _split_filters(text: str) -> Tuple[str, Tuple[str, ...]]:
@@ -329,17 +358,17 @@ def check_whitelist(names: Iterable[str], context: Mapping[str, Any], options: S
     """
     if options.whitelist_mode == "off":
         return
-    aliases = options.alias_roots
-    unknown = sorted(
+    unknown = [
         name
         for name in names
         if name not in context
         and name not in SAFE_BUILTIN_NAMES
         and name not in options.extra_whitelist
-        and name not in aliases
-    )
+        and name not in options.alias_roots
+    ]
     if not unknown:
         return
+    unknown.sort()
     message = f"template names {unknown} are not in the context or the sandbox whitelist"
     if options.whitelist_mode == "warn":
         logger.warning("%s (whitelist mode: warn)", message)
