@@ -1,0 +1,139 @@
+"""Node hooks the engine dispatches itself, and the work done when a node finished and moved on."""
+
+import logging
+from typing import Any, Optional
+
+from bamboo_engine.eri.models.event import HookType
+from bamboo_engine.eri.models.node import Node, NodeType
+from bamboo_engine.eri.models.runtime import CallbackData, ExecutionData
+from bamboo_engine.exceptions import NotFoundError
+from bamboo_engine.utils.constants import RuntimeSettings
+
+logger = logging.getLogger("bamboo_engine")
+
+# Hooks whose changes to the execution data are written back (the others are read-only notifications).
+PERSISTED_HOOKS = frozenset(
+    {
+        HookType.NODE_ENTER,
+        HookType.NODE_FINISH,
+        HookType.NODE_EXECUTE_FAIL,
+        HookType.NODE_SCHEDULE_FAIL,
+        HookType.NODE_EXECUTE_EXCEPTION,
+        HookType.NODE_SCHEDULE_EXCEPTION,
+    }
+)
+
+
+def dispatch_node_hook(
+    runtime: Any,
+    root_pipeline_id: str,
+    node_id: str,
+    hook: HookType,
+    node: Optional[Node] = None,
+    service: Optional[Any] = None,
+    callback_data: Optional[CallbackData] = None,
+) -> None:
+    """Run ``hook`` on the node's service if it is an activity whose service wants hooks.
+
+    Never raises: a hook is a notification and must not break the flow that dispatched it.
+    """
+    try:
+        node = node if node is not None else runtime.get_node(node_id)
+        if node.type != NodeType.ServiceActivity:
+            return
+        if service is None:
+            service = runtime.get_service(code=node.code, version=node.version, name=node.name)  # type: ignore
+        if not service.need_run_hook():
+            return
+        data = execution_data_or_empty(runtime, node_id)
+        root_pipeline_data = ExecutionData(
+            inputs=_root_pipeline_inputs(runtime, root_pipeline_id), outputs={}
+        )
+        service.hook_dispatch(hook, data, root_pipeline_data, callback_data)
+        if hook in PERSISTED_HOOKS:
+            runtime.set_execution_data(node_id, data)
+    except Exception:
+        logger.exception(
+            "hook %s of node(%s) in pipeline(%s) failed", _hook_name(hook), node_id, root_pipeline_id
+        )
+
+
+def notify(hook: Any, *args: Any) -> None:
+    """Call a runtime ``post_`` task hook; its failure is logged, never raised.
+
+    The ``post_`` hooks are notifications after the work is done; their failure must not turn a completed
+    step into an error (or, for an interrupt error, into a re-dispatch of finished work).
+    """
+    try:
+        hook(*args)
+    except Exception:
+        logger.exception("runtime hook %s failed", getattr(hook, "__name__", hook))
+
+
+def execution_data_or_empty(runtime: Any, node_id: str) -> ExecutionData:
+    try:
+        return runtime.get_execution_data(node_id)
+    except NotFoundError:
+        # Hooks such as PRE_PAUSE_NODE may fire before the node ever ran.
+        return ExecutionData(inputs={}, outputs={})
+
+
+def _root_pipeline_inputs(runtime: Any, root_pipeline_id: str) -> dict:
+    return {key: data_input.value for key, data_input in runtime.get_data_inputs(root_pipeline_id).items()}
+
+
+def _hook_name(hook: Any) -> str:
+    return hook.value if isinstance(hook, HookType) else str(hook)
+
+
+class NodeFinisher:
+    """Work done once a node finished and the process moves on past it.
+
+    Holds the per-step cache of the rollback setting so one step with many nodes reads it once.
+    """
+
+    def __init__(self, engine: Any, root_pipeline_id: str):
+        self.engine = engine
+        self.runtime = engine.runtime
+        self.root_pipeline_id = root_pipeline_id
+        self._rollback_enabled: Optional[bool] = None
+
+    def finished(self, node: Node, top_pipeline_id: str, service: Optional[Any] = None) -> bool:
+        """Run the finish hooks and rollback bookkeeping of ``node``.
+
+        Returns:
+            False when the process must stop here (a reserved rollback starts from this node; the
+            process has been ended), else True.
+        """
+        self.runtime.node_finish(self.root_pipeline_id, node.id)
+        self.engine.hook_dispatch(
+            top_pipeline_id, self.root_pipeline_id, node.id, HookType.NODE_FINISH, node=node, service=service
+        )
+        if node.type != NodeType.ServiceActivity or not self._rollback_on():
+            return True
+        self._save_snapshot(node)
+        return not node.reserve_rollback
+
+    def start_reserved_rollback(self, process_id: int, node: Node) -> None:
+        """End the process and hand over to the rollback reserved on ``node``."""
+        self.runtime.die(process_id)
+        self.runtime.start_rollback(self.root_pipeline_id, node.id)
+
+    def _rollback_on(self) -> bool:
+        if self._rollback_enabled is None:
+            self._rollback_enabled = bool(
+                self.runtime.get_config(RuntimeSettings.PIPELINE_ENABLE_ROLLBACK.value)
+            )
+        return self._rollback_enabled
+
+    def _save_snapshot(self, node: Node) -> None:
+        data = execution_data_or_empty(self.runtime, node.id)
+        self.runtime.set_node_snapshot(
+            root_pipeline_id=self.root_pipeline_id,
+            node_id=node.id,
+            code=node.code,  # type: ignore[attr-defined]
+            version=node.version,  # type: ignore[attr-defined]
+            context_values={cv.key: cv.value for cv in self.runtime.get_context(self.root_pipeline_id)},
+            inputs=dict(data.inputs or {}),
+            outputs=dict(data.outputs or {}),
+        )

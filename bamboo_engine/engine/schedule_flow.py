@@ -1,0 +1,261 @@
+"""One ``schedule`` message: drop stale ones, take the schedule lock, run the handler, settle the schedule.
+
+execution.md §2: a message is dropped if its schedule is finished; it expires the schedule and is dropped
+if the schedule's version is not the node's current version or the node is not RUNNING (this also stops
+the POLL loop of a node that was forced to fail, without running its service again). A taken lock is
+retried for callbacks (see :meth:`ScheduleStep._on_lock_taken`).
+"""
+
+import logging
+import random
+import time
+from typing import Any, Optional
+
+from bamboo_engine import local, states
+from bamboo_engine.engine.hooks import NodeFinisher, notify
+from bamboo_engine.eri.models.handler import ScheduleResult
+from bamboo_engine.eri.models.node import Node
+from bamboo_engine.eri.models.runtime import CallbackData, ProcessInfo, Schedule, ScheduleType, State
+from bamboo_engine.handler import HandlerFactory
+from bamboo_engine.interrupt import ScheduleInterrupter, ScheduleKeyPoint
+from bamboo_engine.metrics import (
+    ENGINE_NODE_SCHEDULE_TIME,
+    ENGINE_SCHEDULE_POST_PROCESS_DURATION,
+    ENGINE_SCHEDULE_PRE_PROCESS_DURATION,
+    labelled,
+    node_type_label,
+    observe,
+)
+
+logger = logging.getLogger("bamboo_engine")
+
+
+class ScheduleStep:
+    """Runs one schedule of ``schedule_id`` for the node ``node_id`` of process ``process_id``.
+
+    Args:
+        engine: the engine (for ``hook_dispatch`` and the ``CALLBACK_LOCK_*`` settings).
+        interrupter: the message's interrupter.
+        headers: the message headers (re-sent, with the retry counter, when a callback retries).
+        finisher: the finish bookkeeping of the calling execute step, when run inline.
+    """
+
+    def __init__(
+        self,
+        engine: Any,
+        process_id: int,
+        node_id: str,
+        schedule_id: Any,
+        interrupter: ScheduleInterrupter,
+        headers: Optional[dict],
+        callback_data_id: Optional[int] = None,
+        finisher: Optional[NodeFinisher] = None,
+    ):
+        self.engine = engine
+        self.finisher = finisher
+        self.runtime = engine.runtime
+        self.process_id = process_id
+        self.node_id = node_id
+        self.schedule_id = schedule_id
+        self.interrupter = interrupter
+        self.headers = headers
+        self.callback_data_id = callback_data_id
+        self.process_info: ProcessInfo = None  # type: ignore[assignment]  # set by run/run_inline
+
+    def run(self, process_info: ProcessInfo) -> None:
+        """Message entry: run the schedule; when the node moved on, dispatch execute at the next node."""
+        self.process_info = process_info
+        with self.interrupter.guard():
+            next_node_id = self._schedule()
+            if next_node_id is not None:
+                self.runtime.execute(
+                    process_id=self.process_id,
+                    node_id=next_node_id,
+                    root_pipeline_id=process_info.root_pipeline_id,
+                    parent_pipeline_id=process_info.top_pipeline_id,
+                )
+
+    def run_inline(self, process_info: ProcessInfo, node: Node, schedule: Schedule) -> Optional[str]:
+        """Run from an execute step that holds the process, node and fresh schedule already.
+
+        Returns:
+            The node the process continues with, if the node finished; the caller goes on with it.
+        """
+        self.process_info = process_info
+        root_pipeline_id = process_info.root_pipeline_id
+        # Everything from here on is under this step's own interrupter: once the execute step recorded
+        # the schedule as created, only a schedule message may carry the poll further.
+        with self.interrupter.guard():
+            self.runtime.pre_schedule(root_pipeline_id, self.node_id)
+        try:
+            with self.interrupter.guard():
+                return self._schedule(node, schedule)
+        finally:
+            notify(self.runtime.post_schedule, root_pipeline_id, self.node_id)
+
+    # -- phases ----------------------------------------------------------------------------------
+
+    def _schedule(self, node: Optional[Node] = None, schedule: Optional[Schedule] = None) -> Optional[str]:
+        started = time.perf_counter()
+        recover_point = self.interrupter.recover_point
+        if recover_point is not None and recover_point.schedule_result is not None:
+            return self._settle(node or self.runtime.get_node(self.node_id), recover_point.schedule_result)
+        schedule = schedule if schedule is not None else self.runtime.get_schedule(self.schedule_id)
+        state: Optional[State]
+        if recover_point is not None and recover_point.lock_get:
+            state = self._state_under_recovered_lock(schedule)
+        else:
+            state = self._current_state(schedule)
+            if state is not None and not self._acquire_lock(schedule):
+                return None
+        if state is None:
+            return None
+        node = node if node is not None else self.runtime.get_node(self.node_id)
+        labelled(ENGINE_SCHEDULE_PRE_PROCESS_DURATION, type=node.type.value).observe(
+            time.perf_counter() - started
+        )
+        result = self._run_handler(node, state, schedule)
+        with observe(ENGINE_SCHEDULE_POST_PROCESS_DURATION, type=node.type.value):
+            return self._settle(node, result)
+
+    def _current_state(self, schedule: Schedule) -> Optional[State]:
+        """The node state if the schedule is still live; otherwise drop (and expire) the schedule."""
+        if schedule.finished or schedule.expired:
+            logger.info(
+                "schedule(%s) of node(%s) is already over, drop the message", schedule.id, self.node_id
+            )
+            return None
+        state = self.runtime.get_state(self.node_id)
+        version_mismatch = schedule.version != state.version
+        self.interrupter.check_and_set(
+            ScheduleKeyPoint.VERSION_MISMATCH_CHECKED, version_mismatch=version_mismatch
+        )
+        node_not_running = state.name != states.RUNNING
+        self.interrupter.check_and_set(
+            ScheduleKeyPoint.NODE_NOT_RUNNING_CHECKED, node_not_running=node_not_running
+        )
+        if version_mismatch or node_not_running:
+            logger.info(
+                "schedule(%s) of node(%s) is stale (version %s, state %s %s), expire it",
+                schedule.id,
+                self.node_id,
+                schedule.version,
+                state.name,
+                state.version,
+            )
+            self.runtime.expire_schedule(schedule.id)
+            return None
+        return state
+
+    def _state_under_recovered_lock(self, schedule: Schedule) -> Optional[State]:
+        """The interrupted attempt passed the checks and still holds the lock: do not ask for it again,
+        but give it back if the node changed meanwhile (e.g. it was forced to fail)."""
+        state = self.runtime.get_state(self.node_id)
+        if state.version == schedule.version and state.name == states.RUNNING:
+            return state
+        self.runtime.expire_schedule(schedule.id)
+        self.runtime.release_schedule_lock(schedule.id)
+        return None
+
+    def _acquire_lock(self, schedule: Schedule) -> bool:
+        lock_get = bool(self.runtime.apply_schedule_lock(schedule.id))
+        self.interrupter.check_and_set(ScheduleKeyPoint.APPLY_LOCK_DONE, lock_get=lock_get)
+        if not lock_get:
+            self._on_lock_taken(schedule)
+        return lock_get
+
+    def _run_handler(self, node: Node, state: State, schedule: Schedule) -> ScheduleResult:
+        callback_data = self._callback_data()
+        handler = HandlerFactory.get_handler(node, self.runtime, self.interrupter)
+        local.set_node_info(local.CurrentNodeInfo(node_id=node.id, version=state.version, loop=state.loop))
+        with observe(ENGINE_NODE_SCHEDULE_TIME, type=node_type_label(node)):
+            result = handler.schedule(
+                self.process_info,
+                state.loop,
+                state.inner_loop,
+                schedule,
+                callback_data,
+                self.interrupter.recover_point,
+            )
+        self.interrupter.check_and_set(ScheduleKeyPoint.SCHEDULE_NODE_DONE, schedule_result=result)
+        return result
+
+    def _settle(self, node: Node, result: ScheduleResult) -> Optional[str]:
+        """Finish/unlock the schedule, start the next poll, or report the node it moved on to."""
+        recover_point = self.interrupter.recover_point
+        if recover_point is None or not recover_point.lock_released:
+            if result.schedule_done:
+                self.runtime.finish_schedule(self.schedule_id)
+            self.runtime.release_schedule_lock(self.schedule_id)
+            self.interrupter.check_and_set(ScheduleKeyPoint.RELEASE_LOCK_DONE, lock_released=True)
+        if result.has_next_schedule:
+            self.runtime.set_next_schedule(
+                process_id=self.process_id,
+                node_id=self.node_id,
+                schedule_id=self.schedule_id,
+                schedule_after=result.schedule_after,
+            )
+            return None
+        if not result.schedule_done or result.next_node_id is None:
+            return None
+        finisher = self.finisher or NodeFinisher(self.engine, self.process_info.root_pipeline_id)
+        if not finisher.finished(node, self.process_info.top_pipeline_id):
+            finisher.start_reserved_rollback(self.process_id, node)
+            return None
+        return result.next_node_id
+
+    # -- a taken lock ----------------------------------------------------------------------------
+
+    def _on_lock_taken(self, schedule: Schedule) -> None:
+        """Another worker is scheduling this node right now.
+
+        MULTIPLE_CALLBACK: every callback must be delivered, so re-send after a short random delay.
+        CALLBACK: re-send only if the service says the callback may be retried, a bounded number of times.
+        POLL: the lock holder will start the next poll itself; this duplicate is dropped.
+        """
+        schedule_type = ScheduleType(schedule.type)
+        if schedule_type == ScheduleType.MULTIPLE_CALLBACK:
+            self._resend(random.randint(1, 5), self.headers)
+        elif schedule_type == ScheduleType.CALLBACK:
+            self._retry_callback()
+        else:
+            logger.info(
+                "schedule(%s) of node(%s) is locked, drop the duplicate poll", schedule.id, self.node_id
+            )
+
+    def _retry_callback(self) -> None:
+        engine = self.engine
+        headers = dict(self.headers or {})
+        retry_times = int(headers.get(engine.CALLBACK_LOCK_RETRY_HEADER) or 0)
+        if retry_times >= engine.CALLBACK_LOCK_RETRY_LIMIT:
+            logger.warning(
+                "callback of node(%s) dropped: schedule still locked after %s retries",
+                self.node_id,
+                retry_times,
+            )
+            return
+        node = self.runtime.get_node(self.node_id)
+        service = self.runtime.get_service(code=node.code, version=node.version, name=node.name)  # type: ignore
+        if not service.callback_lock_retryable(self._callback_data()):
+            logger.info(
+                "callback of node(%s) dropped: schedule locked and the service does not retry", self.node_id
+            )
+            return
+        low, high = engine.CALLBACK_LOCK_RETRY_DELAY_RANGES[retry_times]
+        headers[engine.CALLBACK_LOCK_RETRY_HEADER] = retry_times + 1
+        self._resend(random.randint(low, high), headers)
+
+    def _resend(self, delay: int, headers: Optional[dict]) -> None:
+        self.runtime.set_next_schedule(
+            process_id=self.process_id,
+            node_id=self.node_id,
+            schedule_id=self.schedule_id,
+            schedule_after=delay,
+            callback_data_id=self.callback_data_id,
+            headers=headers,
+        )
+
+    def _callback_data(self) -> Optional[CallbackData]:
+        if self.callback_data_id is None:
+            return None
+        return self.runtime.get_callback_data(self.callback_data_id)
