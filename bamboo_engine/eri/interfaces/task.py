@@ -9,23 +9,27 @@ from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint, ScheduleIn
 
 @public
 class TaskMixin(ABC):
-    """Sends execute/schedule messages; the ``pre_``/``post_`` methods wrap the consumer's engine call."""
+    """Sends execute/schedule messages.
+
+    The ``pre_``/``post_`` methods are called by the engine around each worker run (``Engine.execute`` /
+    ``Engine.schedule``), not around sending a message, so a runtime never calls them itself.
+    """
 
     @abstractmethod
     def pre_execute(self, root_pipeline_id: str, node_id: str) -> None:
-        """Called by the consumer before it runs ``Engine.execute``."""
+        """Called by the engine when a worker run of ``Engine.execute`` starts."""
 
     @abstractmethod
     def post_execute(self, root_pipeline_id: str, node_id: str) -> None:
-        """Called by the consumer after ``Engine.execute`` returned."""
+        """Called by the engine when that run ends (also after an error)."""
 
     @abstractmethod
     def pre_schedule(self, root_pipeline_id: str, node_id: str) -> None:
-        """Called by the consumer before it runs ``Engine.schedule``."""
+        """Called by the engine when a worker run of ``Engine.schedule`` starts."""
 
     @abstractmethod
     def post_schedule(self, root_pipeline_id: str, node_id: str) -> None:
-        """Called by the consumer after ``Engine.schedule`` returned."""
+        """Called by the engine when that run ends (also after an error)."""
 
     @abstractmethod
     def execute(

@@ -46,7 +46,6 @@ class TaskMixin(StoreBacked):
         recover_point: Optional[ExecuteInterruptPoint] = None,
         headers: Optional[dict] = None,
     ):
-        self.pre_execute(root_pipeline_id, node_id)
         kwargs = {
             "process_id": process_id,
             "node_id": node_id,
@@ -56,7 +55,6 @@ class TaskMixin(StoreBacked):
             "headers": self._headers(process_id, headers, 0),
         }
         self._dispatcher.submit(EXECUTE, kwargs)
-        self.post_execute(root_pipeline_id, node_id)
 
     def schedule(
         self,
@@ -83,8 +81,6 @@ class TaskMixin(StoreBacked):
     def _send_schedule(
         self, process_id, node_id, schedule_id, callback_data_id, recover_point, headers, delay
     ):
-        root_pipeline_id = self._root_of(process_id)
-        self.pre_schedule(root_pipeline_id, node_id)
         kwargs = {
             "process_id": process_id,
             "node_id": node_id,
@@ -94,12 +90,6 @@ class TaskMixin(StoreBacked):
             "headers": self._headers(process_id, headers, delay or 0),
         }
         self._dispatcher.submit(SCHEDULE, kwargs, delay=delay or 0)
-        self.post_schedule(root_pipeline_id, node_id)
-
-    def _root_of(self, process_id: int) -> str:
-        with self._store.lock:
-            record = self._store.processes.get(int(process_id))
-            return record.root_pipeline_id if record else ""
 
     # -- the consumer (what a Celery task body does) ---------------------------------------------
 
