@@ -1,0 +1,6 @@
+"""URLconf of the admin tests: just the admin site."""
+
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [path("admin/", admin.site.urls)]
