@@ -1,0 +1,33 @@
+"""Fixtures of the ERI contract suite: one ``harness`` per registered runtime."""
+
+from typing import Callable, Iterator, List, Tuple
+
+import pytest
+
+from tests.contract.harness import Harness, InMemoryHarness, ThreadedInMemoryHarness
+from tests.contract.services import register_all
+
+HarnessFactory = Callable[[pytest.FixtureRequest], Harness]
+
+#: ``(pytest id, factory)`` of every runtime the contract suite runs against.
+#: A factory receives the pytest ``request`` (so it can pull fixtures such as ``monkeypatch`` or a
+#: database with ``request.getfixturevalue(...)``, or ``pytest.skip`` when its services are not
+#: reachable) and returns a fresh ``Harness``.
+#: Later issues extend this list, e.g. ``("django-sqlite", ...)`` with an in-process worker and
+#: ``("django-mariadb", ...)`` with real Celery workers.
+HARNESS_FACTORIES: List[Tuple[str, HarnessFactory]] = [
+    ("memory", lambda request: InMemoryHarness()),
+    # Same runtime with a thread pool: exercises the polling paths worker-backed harnesses use.
+    ("memory-threads", lambda request: ThreadedInMemoryHarness()),
+]
+
+
+@pytest.fixture(params=[factory for _, factory in HARNESS_FACTORIES], ids=[n for n, _ in HARNESS_FACTORIES])
+def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    """A fresh runtime with every plugin of ``tests.contract.services`` registered."""
+    instance = request.param(request)
+    register_all(instance)
+    try:
+        yield instance
+    finally:
+        instance.close()

@@ -1,0 +1,294 @@
+"""Plugin-style services, end events and variables used by the contract suite.
+
+Everything here is written against ``bamboo_engine.plugin`` (the pure-Python twin of
+``pipeline.core.flow``), so the same classes can be registered in any runtime. Services report what
+happened through their outputs only: worker-backed runtimes run them in other processes, where a
+module-level record would be invisible to the test.
+"""
+
+from typing import TYPE_CHECKING, Any, Dict, Tuple
+
+from bamboo_engine.plugin import ExecutableEndEvent, LazyVariable, Service, StaticIntervalGenerator
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tests.contract.harness import Harness
+
+FAIL_MESSAGE = "fail_node failed on purpose"
+RAISE_MESSAGE = "raise_node exploded on purpose"
+END_EVENT_RAISE_MESSAGE = "end event exploded on purpose"
+UNREGISTERED_VARIABLE = "contract_unregistered_var"
+
+
+def _copy_inputs(data: Any) -> None:
+    for key, value in data.inputs.items():
+        data.set_outputs(key, value)
+
+
+class DebugService(Service):
+    """The benchmark ``debug_node``: POLL every 0 s, copies inputs, finishes on the first poll."""
+
+    __need_schedule__ = True
+    interval = StaticIntervalGenerator(0)
+
+    def execute(self, data, parent_data):
+        _copy_inputs(data)
+        return True
+
+    def schedule(self, data, parent_data, callback_data=None):
+        self.finish_schedule()
+        return True
+
+    def outputs_format(self):
+        return []
+
+
+class EmptyService(Service):
+    """``empty_node``: no schedule, does nothing, succeeds."""
+
+    def execute(self, data, parent_data):
+        return True
+
+
+class CopyService(Service):
+    """Copies inputs to outputs without scheduling; also exposes ``parent_data`` under ``parent_*``."""
+
+    def execute(self, data, parent_data):
+        _copy_inputs(data)
+        for key, value in parent_data.inputs.items():
+            data.set_outputs(f"parent_{key}", value)
+        return True
+
+
+class CopyV2Service(Service):
+    """Version ``v2`` of ``copy_node``: copies inputs and tags the outputs with its version."""
+
+    def execute(self, data, parent_data):
+        _copy_inputs(data)
+        data.set_outputs("version", "v2")
+        return True
+
+
+class FailService(Service):
+    """Fails (returns False, writes ``ex_data``) unless input ``should_fail`` is falsy.
+
+    Loop tests use input ``fail_at``: only the iteration whose ``_inner_loop`` equals it fails.
+    """
+
+    def execute(self, data, parent_data):
+        _copy_inputs(data)
+        fail_at = data.get_one_of_inputs("fail_at")
+        if fail_at is not None:
+            should_fail = int(fail_at) == int(data.get_one_of_inputs("_inner_loop"))
+        else:
+            should_fail = bool(data.get_one_of_inputs("should_fail", True))
+        if should_fail:
+            data.set_outputs("ex_data", FAIL_MESSAGE)
+            return False
+        return True
+
+
+class RaiseService(Service):
+    """Raises from ``execute``."""
+
+    def execute(self, data, parent_data):
+        raise RuntimeError(RAISE_MESSAGE)
+
+
+class CallbackService(Service):
+    """CALLBACK mode: one callback finishes it; callback data is copied to the outputs.
+
+    A callback carrying ``{"ok": False}`` makes the schedule fail.
+    """
+
+    __need_schedule__ = True
+
+    def execute(self, data, parent_data):
+        _copy_inputs(data)
+        return True
+
+    def schedule(self, data, parent_data, callback_data=None):
+        callback_data = callback_data or {}
+        for key, value in callback_data.items():
+            data.set_outputs(key, value)
+        if callback_data.get("ok", True) is False:
+            data.set_outputs("ex_data", FAIL_MESSAGE)
+            return False
+        return True
+
+
+class MultiCallbackService(Service):
+    """MULTIPLE_CALLBACK mode: collects ``callback_data["n"]`` and finishes after ``expected`` callbacks."""
+
+    __need_schedule__ = True
+    __multi_callback_enabled__ = True
+
+    def execute(self, data, parent_data):
+        data.set_outputs("received", [])
+        return True
+
+    def schedule(self, data, parent_data, callback_data=None):
+        received = list(data.get_one_of_outputs("received", []) or [])
+        received.append((callback_data or {}).get("n"))
+        data.set_outputs("received", received)
+        if len(received) >= int(data.get_one_of_inputs("expected", 2)):
+            self.finish_schedule()
+        return True
+
+
+class PollService(Service):
+    """POLL every second; finishes after ``polls`` polls (default 3), counting them in ``count``.
+
+    Input ``on_poll``: ``"fail"`` makes every poll return False, ``"raise"`` makes it raise.
+    """
+
+    __need_schedule__ = True
+    interval = StaticIntervalGenerator(1)
+
+    def execute(self, data, parent_data):
+        data.set_outputs("count", 0)
+        return True
+
+    def schedule(self, data, parent_data, callback_data=None):
+        count = int(data.get_one_of_outputs("count", 0) or 0) + 1
+        data.set_outputs("count", count)
+        on_poll = data.get_one_of_inputs("on_poll")
+        if on_poll == "raise":
+            raise RuntimeError(RAISE_MESSAGE)
+        if on_poll == "fail":
+            data.set_outputs("ex_data", FAIL_MESSAGE)
+            return False
+        if count >= int(data.get_one_of_inputs("polls", 3)):
+            self.finish_schedule()
+        return True
+
+
+class PollForeverService(Service):
+    """POLL every second and never finish (a node to force-fail)."""
+
+    __need_schedule__ = True
+    interval = StaticIntervalGenerator(1)
+
+    def execute(self, data, parent_data):
+        return True
+
+    def schedule(self, data, parent_data, callback_data=None):
+        data.set_outputs("polled", True)
+        return True
+
+
+def _mark_hook(name: str):
+    def hook(self, data, parent_data, callback_data=None):
+        data.set_outputs(f"hook_{name}", True)
+        return True
+
+    hook.__name__ = name
+    return hook
+
+
+class HookRecordingService(Service):
+    """Runs hooks; each main-flow hook marks ``hook_<name>`` in the outputs (those outputs are saved).
+
+    Input ``mode``: ``"ok"`` (default) succeeds, ``"fail"`` returns False, ``"raise"`` raises.
+    """
+
+    __need_run_hook__ = True
+
+    def execute(self, data, parent_data):
+        data.set_outputs("executed", True)
+        mode = data.get_one_of_inputs("mode", "ok")
+        if mode == "raise":
+            raise RuntimeError(RAISE_MESSAGE)
+        if mode == "fail":
+            data.set_outputs("ex_data", FAIL_MESSAGE)
+            return False
+        return True
+
+    node_enter = _mark_hook("node_enter")
+    pre_execute = _mark_hook("pre_execute")
+    post_execute = _mark_hook("post_execute")
+    node_finish = _mark_hook("node_finish")
+    node_execute_fail = _mark_hook("node_execute_fail")
+    node_execute_exception = _mark_hook("node_execute_exception")
+    pre_schedule = _mark_hook("pre_schedule")
+    post_schedule = _mark_hook("post_schedule")
+
+
+class HookPollService(HookRecordingService):
+    """A hook-recording POLL service (0 s interval) finishing on its first poll."""
+
+    __need_schedule__ = True
+    interval = StaticIntervalGenerator(0)
+
+    def schedule(self, data, parent_data, callback_data=None):
+        data.set_outputs("scheduled", True)
+        self.finish_schedule()
+        return True
+
+
+class PassingEndEvent(ExecutableEndEvent):
+    """An executable end event that succeeds."""
+
+    def execute(self, in_subprocess, root_pipeline_id, current_pipeline_id):
+        return None
+
+
+class RaisingEndEvent(ExecutableEndEvent):
+    """An executable end event that raises."""
+
+    def execute(self, in_subprocess, root_pipeline_id, current_pipeline_id):
+        raise RuntimeError(END_EVENT_RAISE_MESSAGE)
+
+
+class UpperVariable(LazyVariable):
+    """Lazy variable: the rendered value upper-cased, suffixed with ``@<operator>`` from pipeline data."""
+
+    code = "contract_upper_var"
+    name = "upper"
+
+    def get_value(self):
+        operator = (self.pipeline_data or {}).get("operator", "")
+        return f"{str(self.value).upper()}@{operator}"
+
+
+class RaisingVariable(LazyVariable):
+    """Lazy variable whose ``get_value`` raises a generic error (the raw value is used instead)."""
+
+    code = "contract_raising_var"
+    name = "raising"
+
+    def get_value(self):
+        raise RuntimeError("variable exploded on purpose")
+
+
+SERVICES: Dict[str, type] = {
+    "debug_node": DebugService,
+    "empty_node": EmptyService,
+    "copy_node": CopyService,
+    "fail_node": FailService,
+    "raise_node": RaiseService,
+    "callback_node": CallbackService,
+    "multi_callback_node": MultiCallbackService,
+    "poll_node": PollService,
+    "poll_forever_node": PollForeverService,
+    "hook_node": HookRecordingService,
+    "hook_poll_node": HookPollService,
+}
+#: A second version of a code, to check that ``component.version`` selects the implementation.
+VERSIONED_SERVICES: Tuple[Tuple[str, str, type], ...] = (("copy_node", "v2", CopyV2Service),)
+END_EVENTS: Dict[str, type] = {
+    "contract_passing_end": PassingEndEvent,
+    "contract_raising_end": RaisingEndEvent,
+}
+VARIABLES: Dict[str, type] = {UpperVariable.code: UpperVariable, RaisingVariable.code: RaisingVariable}
+
+
+def register_all(harness: "Harness") -> None:
+    """Register every plugin of the suite in ``harness``'s runtime."""
+    for code, cls in SERVICES.items():
+        harness.register_service(code, cls)
+    for code, version, cls in VERSIONED_SERVICES:
+        harness.register_service(code, cls, version=version)
+    for code, cls in END_EVENTS.items():
+        harness.register_end_event(code, cls)
+    for code, cls in VARIABLES.items():
+        harness.register_variable(code, cls)
