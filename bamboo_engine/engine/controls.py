@@ -70,7 +70,9 @@ class ControlsMixin(RetrySkipMixin):
         state = self._get_pipeline_state(pipeline_id)
         self._require_transit(pipeline_id, state, states.REVOKED, "revoke")
         self.runtime.pre_revoke_pipeline(pipeline_id)
-        self.runtime.set_state(node_id=pipeline_id, to_state=states.REVOKED, version=state.version)
+        self.runtime.set_state(
+            node_id=pipeline_id, to_state=states.REVOKED, version=state.version, set_archive_time=True
+        )
         self.runtime.post_revoke_pipeline(pipeline_id)
 
     def resume_pipeline(self, pipeline_id: str):
