@@ -1,0 +1,1 @@
+"""Component framework: plugin components registered in memory, mirrored in the ``ComponentModel`` table."""

@@ -1,0 +1,1 @@
+"""Data objects and context variables for plugin authors."""

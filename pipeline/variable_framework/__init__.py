@@ -1,0 +1,1 @@
+"""Variable framework: lazy variables discovered at startup, mirrored in the ``VariableModel`` table."""

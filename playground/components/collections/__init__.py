@@ -1,0 +1,1 @@
+"""Playground plugins, one module per theme; importing a module registers its classes in memory only."""

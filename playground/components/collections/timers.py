@@ -1,0 +1,48 @@
+"""``sleep_timer``: polls until ``seconds`` have passed since execute."""
+
+import time
+
+from pipeline.component_framework.component import Component
+from pipeline.core.flow.activity import Service, StaticIntervalGenerator
+from pipeline.core.flow.io import FloatItemSchema
+
+__group_name__ = "Timers"
+
+#: Seconds between two polls.
+POLL_INTERVAL = 1
+
+
+class SleepTimerService(Service):
+    """Execute stores the wake-up time in the outputs (they persist between calls); each poll checks it."""
+
+    __need_schedule__ = True
+    interval = StaticIntervalGenerator(POLL_INTERVAL)
+
+    def inputs_format(self):
+        return [
+            self.InputItem(name="Seconds", key="seconds", type="float", schema=FloatItemSchema("to wait"))
+        ]
+
+    def outputs_format(self):
+        return [
+            self.OutputItem(name="Wake at", key="wake_at", type="float", schema=FloatItemSchema("epoch s"))
+        ]
+
+    def execute(self, data, parent_data):
+        seconds = data.get_one_of_inputs("seconds", 0)
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+            data.set_outputs("ex_data", f"seconds must be a non-negative number, got {seconds!r}")
+            return False
+        data.set_outputs("wake_at", time.time() + seconds)
+        return True
+
+    def schedule(self, data, parent_data, callback_data=None):
+        if time.time() >= data.get_one_of_outputs("wake_at"):
+            self.finish_schedule()
+        return True
+
+
+class SleepTimerComponent(Component):
+    name = "Sleep timer"
+    code = "sleep_timer"
+    bound_service = SleepTimerService
