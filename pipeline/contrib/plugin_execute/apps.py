@@ -1,4 +1,4 @@
-"""App config of ``pipeline.contrib.plugin_execute`` (a placeholder: the feature is not implemented yet)."""
+"""App config of ``pipeline.contrib.plugin_execute``."""
 
 from django.apps import AppConfig
 
@@ -6,5 +6,5 @@ from django.apps import AppConfig
 class PluginExecuteConfig(AppConfig):
     name = "pipeline.contrib.plugin_execute"
     label = "plugin_execute"
-    verbose_name = "Plugin execute (placeholder)"
+    verbose_name = "Plugin execute"
     default_auto_field = "django.db.models.BigAutoField"
