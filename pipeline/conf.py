@@ -1,0 +1,97 @@
+"""One lazy accessor for the Django settings the runtime reads (django-runtime.md §8).
+
+``from pipeline.conf import settings`` then ``settings.LOG_PERSISTENT_DAYS``: the value of the Django
+setting if the project defines it, else the default below. Nothing is read at import time, so modules
+can import this at the top and settings overridden in tests (``override_settings``) are honoured.
+"""
+
+from typing import Any, Dict
+
+DEFAULTS: Dict[str, Any] = {
+    "LOG_PERSISTENT_DAYS": 30,
+    "BAMBOO_DJANGO_ERI_NODE_RERUN_LIMIT": 100,
+    "BAMBOO_DJANGO_ERI_PREPARE_BATCH_SIZE": 500,
+    # Pickle is an explicit opt-in: values that are not JSON serialisable are refused otherwise.
+    "BAMBOO_DJANGO_ERI_ALLOW_PICKLE": False,
+    # Size of the per-process cache of parsed nodes (nodes do not change after prepare).
+    "BAMBOO_DJANGO_ERI_NODE_CACHE_SIZE": 10000,
+    # Record a claim per delivered message so a duplicate delivery changes nothing (docs/delivery.md).
+    "BAMBOO_DJANGO_ERI_DEDUPE_DELIVERIES": True,
+    # Days a delivery claim is kept (a broker never redelivers a message older than this).
+    "BAMBOO_DJANGO_ERI_DELIVERY_CLAIM_DAYS": 7,
+    "PIPELINE_EXCLUSIVE_GATEWAY_EXPR_FUNC": None,
+    "PIPELINE_EXCLUSIVE_GATEWAY_EXPR_FUNC_CHECK": True,
+    "PIPELINE_EXCLUSIVE_GATEWAY_EXPR_FUNC_TEXT": "1==1",
+    "PIPELINE_EXCLUSIVE_GATEWAY_STRATEGY": None,
+    "PIPELINE_ENABLE_ROLLBACK": False,
+    "PIPELINE_ENABLE_AUTO_EXECUTE_WHEN_ROLL_BACKED": True,
+    "ROLLBACK_QUEUE": "rollback",
+    "PLUGIN_EXECUTE_QUEUE": "plugin_execute",
+    "ENABLE_PIPELINE_EVENT_SIGNALS": False,
+    "PIPELINE_ENGINE_ADMIN_API_PERMISSION": None,
+    "COMPONENT_PATH": [],
+    "AUTO_UPDATE_COMPONENT_MODELS": True,
+    "VARIABLE_PATH": [],
+    "AUTO_UPDATE_VARIABLE_MODELS": True,
+    "ENABLE_EXAMPLE_COMPONENTS": True,
+    "PLUGIN_SPECIFIC_EXCEPTIONS": (),
+    "VARIABLE_SPECIFIC_EXCEPTIONS": (),
+    "MAKO_SAFETY_CHECK": True,
+}
+
+
+def _build_redis(config: Dict[str, Any]) -> Any:
+    """A Redis client from the ``REDIS`` setting (``mode``: single, replication or cluster)."""
+    import redis
+
+    mode = config.get("mode") or "single"
+    password = config.get("password")
+    if mode == "replication":
+        from redis.sentinel import Sentinel
+
+        sentinel = Sentinel(
+            [(config["host"], int(config["port"]))],
+            sentinel_kwargs={"password": config.get("sentinel_password")},
+        )
+        return sentinel.master_for(config["service_name"], password=password, db=int(config.get("db", 0)))
+    if mode == "cluster":
+        from redis.cluster import RedisCluster
+
+        return RedisCluster(host=config["host"], port=int(config["port"]), password=password)
+    return redis.Redis(
+        host=config["host"], port=int(config["port"]), password=password, db=int(config.get("db", 0))
+    )
+
+
+class LazySettings:
+    """Reads ``django.conf.settings`` at attribute access, falling back to :data:`DEFAULTS`.
+
+    ``redis_inst`` is the Redis client of the ``REDIS`` setting (None without one), built on first use.
+    """
+
+    _redis: Any = None
+
+    @property
+    def redis_inst(self) -> Any:
+        if self._redis is None:
+            config = getattr(self, "REDIS", None) if self.is_set("REDIS") else None
+            if not config:
+                return None
+            type(self)._redis = _build_redis(config)
+        return self._redis
+
+    def __getattr__(self, name: str) -> Any:
+        from django.conf import settings as django_settings
+
+        if name in DEFAULTS:
+            return getattr(django_settings, name, DEFAULTS[name])
+        return getattr(django_settings, name)
+
+    def is_set(self, name: str) -> bool:
+        """Whether the project defines ``name`` itself (rather than relying on the default)."""
+        from django.conf import settings as django_settings
+
+        return hasattr(django_settings, name)
+
+
+settings = LazySettings()

@@ -1,0 +1,1 @@
+"""pipeline.eri: the Django + Celery implementation of the Engine Runtime Interface."""

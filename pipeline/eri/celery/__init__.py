@@ -1,0 +1,1 @@
+"""Celery tasks, queues and worker steps of the Django runtime."""

@@ -1,0 +1,131 @@
+"""The Celery tasks of the runtime: decode the message, build the runtime, call the engine.
+
+Tasks are acknowledged late and re-queued if the worker process dies (``acks_late``,
+``reject_on_worker_lost``); a duplicate delivery is recognised by its delivery token and dropped
+(:mod:`pipeline.eri.celery.delivery`). Database errors raised while claiming are retried by Celery.
+"""
+
+import logging
+import time
+from typing import Optional
+
+from celery import shared_task
+from celery._state import connect_on_app_finalize
+from celery.schedules import crontab
+from django.db import InterfaceError, InternalError, OperationalError
+
+from bamboo_engine.engine import Engine
+from bamboo_engine.interrupt import ExecuteInterrupter, ScheduleInterrupter
+from bamboo_engine.metrics import (
+    ENGINE_RUNTIME_EXECUTE_TASK_CLAIM_DELAY,
+    ENGINE_RUNTIME_SCHEDULE_TASK_CLAIM_DELAY,
+    labelled,
+)
+from pipeline.conf import settings
+from pipeline.eri.celery.delivery import claim_delivery, delete_expired_claims
+from pipeline.eri.celery.queues import EXECUTE_TASK_NAME, SCHEDULE_TASK_NAME
+from pipeline.eri.runtime import BambooDjangoRuntime
+
+logger = logging.getLogger(__name__)
+
+CLEAN_EXPIRED_LOG_TASK_NAME = "pipeline.eri.celery.tasks.clean_expired_log"
+_DB_ERRORS = (OperationalError, InternalError, InterfaceError)
+_DELIVERY = {
+    "ignore_result": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    # Only the delivery claim can raise these before the engine runs (the engine turns them into
+    # interrupts itself); retrying the message keeps it from being lost while the database is away.
+    "autoretry_for": _DB_ERRORS,
+    "retry_backoff": True,
+    "max_retries": 10,
+}
+
+
+def _observe_claim_delay(histogram, headers: Optional[dict]) -> None:
+    sent = (headers or {}).get("timestamp")
+    if sent is not None:
+        labelled(histogram).observe(max(time.time() - float(sent), 0.0))
+
+
+@shared_task(name=EXECUTE_TASK_NAME, **_DELIVERY)
+def execute(
+    process_id: int,
+    node_id: str,
+    root_pipeline_id: str = None,
+    parent_pipeline_id: str = None,
+    recover_point: str = None,
+    headers: dict = None,
+    **kwargs,
+):
+    if not claim_delivery(EXECUTE_TASK_NAME, headers):
+        return
+    _observe_claim_delay(ENGINE_RUNTIME_EXECUTE_TASK_CLAIM_DELAY, headers)
+    runtime = BambooDjangoRuntime()
+    runtime.scope_to_message()
+    interrupter = ExecuteInterrupter(
+        runtime,
+        node_id,
+        process_id,
+        parent_pipeline_id,  # type: ignore[arg-type]
+        root_pipeline_id,  # type: ignore[arg-type]
+        None,
+        recover_point,
+        headers,
+    )
+    Engine(runtime).execute(
+        process_id=process_id,
+        node_id=node_id,
+        root_pipeline_id=root_pipeline_id,
+        parent_pipeline_id=parent_pipeline_id,
+        interrupter=interrupter,
+        headers=headers,
+    )
+
+
+@shared_task(name=SCHEDULE_TASK_NAME, **_DELIVERY)
+def schedule(
+    process_id: int,
+    node_id: str,
+    schedule_id: str,
+    callback_data_id: Optional[int],
+    recover_point: str = None,
+    headers: dict = None,
+    **kwargs,
+):
+    if not claim_delivery(SCHEDULE_TASK_NAME, headers):
+        return
+    _observe_claim_delay(ENGINE_RUNTIME_SCHEDULE_TASK_CLAIM_DELAY, headers)
+    runtime = BambooDjangoRuntime()
+    runtime.scope_to_message()
+    interrupter = ScheduleInterrupter(
+        runtime, node_id, process_id, schedule_id, callback_data_id, None, recover_point, headers
+    )
+    Engine(runtime).schedule(
+        process_id=process_id,
+        node_id=node_id,
+        schedule_id=schedule_id,
+        interrupter=interrupter,
+        headers=headers,
+        callback_data_id=callback_data_id,
+    )
+
+
+@shared_task(name=CLEAN_EXPIRED_LOG_TASK_NAME, ignore_result=True)
+def clean_expired_log():
+    """Daily: delete node logs older than ``LOG_PERSISTENT_DAYS`` and expired delivery claims."""
+    from pipeline.eri.models import LogEntry
+
+    deleted = LogEntry.objects.delete_expired_log(settings.LOG_PERSISTENT_DAYS)
+    claims = delete_expired_claims()
+    logger.info("clean_expired_log: %s log entries and %s delivery claims deleted", deleted, claims)
+
+
+@connect_on_app_finalize
+def _schedule_clean_expired_log(app):
+    # Runs for every Celery app, like shared_task registration: beat runs the cleanup at 00:00 daily.
+    app.add_periodic_task(
+        crontab(minute=0, hour=0),
+        app.signature(CLEAN_EXPIRED_LOG_TASK_NAME),
+        name=CLEAN_EXPIRED_LOG_TASK_NAME,
+    )

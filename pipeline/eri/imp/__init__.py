@@ -1,0 +1,1 @@
+"""One mixin per concern of the Engine Runtime Interface, composed by ``BambooDjangoRuntime``."""

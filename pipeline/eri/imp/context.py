@@ -1,0 +1,162 @@
+"""ContextMixin: context values of each (sub)pipeline, with their stored transitive references."""
+
+import json
+from typing import Dict, Iterable, List, Set
+
+from django.db import IntegrityError, transaction
+
+from bamboo_engine.eri.models.runtime import ContextValue, ContextValueType
+from bamboo_engine.metrics import (
+    ENGINE_RUNTIME_CONTEXT_REF_READ_TIME,
+    ENGINE_RUNTIME_CONTEXT_VALUE_READ_TIME,
+    ENGINE_RUNTIME_CONTEXT_VALUE_UPSERT_TIME,
+    setup_histogram,
+)
+from bamboo_engine.testing.prepare import reference_closure
+from pipeline.eri.imp._db import not_found, upsert
+from pipeline.eri.models import ContextOutputs
+from pipeline.eri.models import ContextValue as ContextValueModel
+
+_FIELDS = ("key", "type", "value", "serializer", "code")
+
+
+class ContextMixin:
+    """Read and write context values (keys in ``${name}`` form)."""
+
+    def _to_context_value(
+        self, key: str, cv_type: int, value: str, serializer: str, code: str
+    ) -> ContextValue:
+        return ContextValue(
+            key=key,
+            type=ContextValueType(cv_type),
+            value=self._deserialize(value, serializer),  # type: ignore[attr-defined]
+            code=code,
+        )
+
+    def _context_rows(self, pipeline_id: str, cv_type: int, value: ContextValue, references: Iterable[str]):
+        text, serializer = self._serialize(value.value)  # type: ignore[attr-defined]
+        return {
+            "type": cv_type,
+            "value": text,
+            "serializer": serializer,
+            "code": value.code or "",
+            "references": json.dumps(sorted(references)),
+        }
+
+    @setup_histogram(ENGINE_RUNTIME_CONTEXT_VALUE_READ_TIME)
+    def get_context_values(self, pipeline_id: str, keys: set) -> List[ContextValue]:
+        rows = ContextValueModel.objects.filter(pipeline_id=pipeline_id, key__in=list(keys))
+        return [self._to_context_value(*row) for row in rows.values_list(*_FIELDS)]
+
+    @setup_histogram(ENGINE_RUNTIME_CONTEXT_REF_READ_TIME)
+    def get_context_key_references(self, pipeline_id: str, keys: set) -> set:
+        rows = ContextValueModel.objects.filter(pipeline_id=pipeline_id, key__in=list(keys))
+        references: Set[str] = set()
+        for text in rows.values_list("references", flat=True):
+            references.update(json.loads(text or "[]"))
+        return references
+
+    def update_context_values(self, pipeline_id: str, context_values: List[ContextValue]):
+        """Rewrite type/value/code of existing keys, then recompute the pipeline's references."""
+        with transaction.atomic():
+            rows = {row.key: row for row in ContextValueModel.objects.filter(pipeline_id=pipeline_id)}
+            missing = [cv.key for cv in context_values if cv.key not in rows]
+            if missing:
+                raise not_found(f"context keys of pipeline({pipeline_id})", missing)
+            values = {
+                key: self._to_context_value(*(getattr(row, f) for f in _FIELDS)) for key, row in rows.items()
+            }
+            for cv in context_values:
+                values[cv.key] = cv
+            closure = reference_closure(list(values.values()))
+            for key, row in rows.items():
+                cv = values[key]
+                fields = self._context_rows(
+                    pipeline_id, ContextValueType(cv.type).value, cv, closure.get(key, ())
+                )
+                for name, value in fields.items():
+                    setattr(row, name, value)
+            ContextValueModel.objects.bulk_update(
+                list(rows.values()), ["type", "value", "serializer", "code", "references"]
+            )
+
+    @setup_histogram(ENGINE_RUNTIME_CONTEXT_VALUE_UPSERT_TIME)
+    def upsert_plain_context_values(self, pipeline_id: str, update: Dict[str, ContextValue]):
+        """Create or overwrite values as PLAIN: one read of the existing keys, one bulk write each way."""
+        if not update:
+            return
+        rows = {
+            key: self._context_rows(pipeline_id, ContextValueType.PLAIN.value, cv, ())
+            for key, cv in update.items()
+        }
+        if len(rows) == 1:
+            ((key, fields),) = rows.items()
+            upsert(ContextValueModel, {"pipeline_id": pipeline_id, "key": key}, fields)
+            return
+        # No surrounding transaction: the UPDATE and the INSERT each lock only while they run (rows in
+        # primary key / key order), so concurrent branches writing the same keys cannot deadlock.
+        existing = ContextValueModel.objects.filter(pipeline_id=pipeline_id, key__in=list(rows)).order_by(
+            "id"
+        )
+        to_update = []
+        for row in existing:
+            for name, value in rows.pop(row.key).items():
+                setattr(row, name, value)
+            to_update.append(row)
+        if to_update:
+            ContextValueModel.objects.bulk_update(
+                to_update, ["type", "value", "serializer", "code", "references"]
+            )
+        self._insert_new(pipeline_id, dict(sorted(rows.items())))
+
+    @staticmethod
+    def _insert_new(pipeline_id: str, rows: Dict[str, dict]) -> None:
+        if not rows:
+            return
+        try:
+            with transaction.atomic():
+                ContextValueModel.objects.bulk_create(
+                    [
+                        ContextValueModel(pipeline_id=pipeline_id, key=key, **fields)
+                        for key, fields in rows.items()
+                    ]
+                )
+        except IntegrityError:
+            # A concurrent writer created some of these keys in between: fall back to one upsert each.
+            for key, fields in rows.items():
+                upsert(ContextValueModel, {"pipeline_id": pipeline_id, "key": key}, fields)
+
+    @setup_histogram(ENGINE_RUNTIME_CONTEXT_VALUE_READ_TIME)
+    def get_context(self, pipeline_id: str) -> List[ContextValue]:
+        rows = ContextValueModel.objects.filter(pipeline_id=pipeline_id).order_by("id")
+        return [self._to_context_value(*row) for row in rows.values_list(*_FIELDS)]
+
+    def get_context_outputs(self, pipeline_id: str) -> Set[str]:
+        text = (
+            ContextOutputs.objects.filter(pipeline_id=pipeline_id).values_list("outputs", flat=True).first()
+        )
+        return set(json.loads(text)) if text else set()
+
+    def copy_context_values_to_new_pipeline(
+        self, from_pipeline_id: str, to_pipeline_id: str, exclude_keys: Set[str] = None
+    ):
+        exclude = set(exclude_keys or ())
+        rows = ContextValueModel.objects.filter(pipeline_id=from_pipeline_id).exclude(key__in=list(exclude))
+        copies = [
+            ContextValueModel(
+                pipeline_id=to_pipeline_id,
+                key=row.key,
+                type=row.type,
+                serializer=row.serializer,
+                code=row.code,
+                value=row.value,
+                references=row.references,
+            )
+            for row in rows.order_by("id")
+        ]
+        with transaction.atomic():
+            # Entering a SubCanvas again replaces the copy made the first time.
+            ContextValueModel.objects.filter(
+                pipeline_id=to_pipeline_id, key__in=[c.key for c in copies]
+            ).delete()
+            ContextValueModel.objects.bulk_create(copies)

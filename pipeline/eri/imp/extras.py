@@ -1,0 +1,46 @@
+"""Runtime extras beyond the ERI: broker queue declaration and plain node logs."""
+
+from typing import Optional
+
+from pipeline.conf import settings
+from pipeline.eri.models import ExecutionHistory, LogEntry, State
+
+
+def declare_queues(name: str, routing_key: Optional[str] = "") -> None:
+    """Declare the execute and schedule queues of queue suffix ``name`` on ``BROKER_URL``.
+
+    ``routing_key`` (when given) replaces the queue name as the binding key.
+    """
+    from kombu import Connection, Queue
+
+    from pipeline.eri.celery.queues import DEFAULT_EXCHANGE, MAX_PRIORITY, QueueResolver
+
+    with Connection(settings.BROKER_URL) as connection:
+        channel = connection.default_channel
+        for queue in QueueResolver(name).queues():
+            if routing_key:
+                queue = Queue(
+                    queue.name, DEFAULT_EXCHANGE, routing_key=routing_key, max_priority=MAX_PRIORITY
+                )
+            queue(channel).declare()
+
+
+def _run_version(node_id: str, history_id: int, version: Optional[str]) -> Optional[str]:
+    if version:
+        return version
+    if history_id != -1:
+        return ExecutionHistory.objects.filter(id=history_id).values_list("version", flat=True).first()
+    return State.objects.filter(node_id=node_id).values_list("version", flat=True).first()
+
+
+def plain_log_for_node(node_id: str, history_id: int = -1, version: Optional[str] = None) -> str:
+    """The stored log messages of one run of ``node_id``, one per line, oldest first."""
+    run_version = _run_version(node_id, history_id, version)
+    if run_version is None:
+        return ""
+    messages = (
+        LogEntry.objects.filter(node_id=node_id, version=run_version)
+        .order_by("id")
+        .values_list("message", flat=True)
+    )
+    return "\n".join(message or "" for message in messages)

@@ -1,0 +1,13 @@
+"""Exceptions of the Django side (``pipeline.*``)."""
+
+
+class PipelineException(Exception):
+    """Base of the errors raised by the ``pipeline`` package."""
+
+
+class ComponentNotExistException(PipelineException):
+    """No component is registered under the requested code and version."""
+
+
+class ConfigValidationError(PipelineException):
+    """A Django setting read by the runtime has an invalid value (raised at app ready)."""

@@ -1,0 +1,26 @@
+"""How many queries a run costs (printed, not asserted: the numbers are for tuning)."""
+
+from tests.contract import trees
+from tests.django.querycount import capture_queries, print_query_report
+
+ACTIVITIES = 20
+
+
+def _linear(code: str) -> dict:
+    return trees.linear_tree(*[trees.activity(code, x=trees.plain(i)) for i in range(ACTIVITIES)])
+
+
+def test_queries_per_plain_activity(harness):
+    tree = _linear("empty_node")
+    with capture_queries() as log:
+        root = harness.run_to_end(tree)
+    assert harness.state_name(root) == "FINISHED"
+    print_query_report("plain activities (start + 20 activities + end)", log, ACTIVITIES + 2)
+
+
+def test_queries_per_polled_activity(harness):
+    tree = _linear("debug_node")
+    with capture_queries() as log:
+        root = harness.run_to_end(tree)
+    assert harness.state_name(root) == "FINISHED"
+    print_query_report("polled activities (debug_node, first poll inline)", log, ACTIVITIES + 2)

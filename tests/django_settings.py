@@ -1,0 +1,62 @@
+"""Django settings shared by every Django test package (one Django setup per pytest session).
+
+SQLite in a file, so threads of one test share the database. Test packages that need more build on
+this module (``from tests.django_settings import *``); the apps every package needs are listed here so
+that whichever package configures Django first in a whole-suite run, the others find theirs.
+"""
+
+import os
+import tempfile
+
+SECRET_KEY = "tests-not-secret"
+DEBUG = False
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "pipeline",
+    "pipeline.eri",
+    "pipeline.component_framework",
+    "pipeline.variable_framework",
+    "pipeline.contrib.plugin_execute",
+]
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+_DB_PATH = os.environ.get(
+    "BAMBOO_TEST_SQLITE_PATH", os.path.join(tempfile.gettempdir(), f"bamboo_eri_tests_{os.getpid()}.sqlite3")
+)
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": _DB_PATH,
+        # Threads of one test write concurrently: wait for SQLite's single writer lock; WAL lets readers
+        # run meanwhile; durability does not matter for tests.
+        "OPTIONS": {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"},
+        "TEST": {"NAME": _DB_PATH + ".test"},
+    }
+}
+CELERY_TASK_ALWAYS_EAGER = True
+# The admin tests' URLconf (they pin it with ``pytest.mark.urls`` too); nothing else serves URLs.
+ROOT_URLCONF = "tests.admin.urls"
