@@ -1,11 +1,11 @@
-"""Tree → ERI records (bamboo_engine.testing.prepare) on hand-written trees."""
+"""Tree → ERI records (bamboo_engine.prepare) on hand-written trees."""
 
 import pytest
 
 from bamboo_engine.eri.models.node import NodeType
 from bamboo_engine.eri.models.runtime import ContextValueType, DataInput
 from bamboo_engine.exceptions import TreeInvalidException
-from bamboo_engine.testing.prepare import lazy_input_key, prepare_pipeline, reference_closure
+from bamboo_engine.prepare import lazy_input_key, prepare_pipeline, reference_closure
 
 ROOT = "p" + "0" * 32
 

@@ -3,8 +3,8 @@
 from typing import Dict, List, Set
 
 from bamboo_engine.eri.models.runtime import ContextValue, ContextValueType
+from bamboo_engine.prepare import reference_closure
 from bamboo_engine.testing.imp.base import StoreBacked, not_found
-from bamboo_engine.testing.prepare import reference_closure
 from bamboo_engine.testing.store import ContextValueRecord
 
 

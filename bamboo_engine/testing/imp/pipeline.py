@@ -2,8 +2,8 @@
 
 from bamboo_engine import states
 from bamboo_engine.eri.models.runtime import ContextValue
+from bamboo_engine.prepare import PreparedPipeline, prepare_pipeline
 from bamboo_engine.testing.imp.base import StoreBacked
-from bamboo_engine.testing.prepare import PreparedPipeline, prepare_pipeline
 
 DEFAULT_PRIORITY = 100
 

@@ -12,7 +12,7 @@ from bamboo_engine.metrics import (
     ENGINE_RUNTIME_CONTEXT_VALUE_UPSERT_TIME,
     setup_histogram,
 )
-from bamboo_engine.testing.prepare import reference_closure
+from bamboo_engine.prepare import reference_closure
 from pipeline.eri.imp._db import not_found, upsert
 from pipeline.eri.models import ContextOutputs
 from pipeline.eri.models import ContextValue as ContextValueModel

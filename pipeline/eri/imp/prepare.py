@@ -1,5 +1,5 @@
 """Storing a prepared run (``prepare_run_pipeline``): the tree → records translation is the engine's
-``bamboo_engine.testing.prepare.prepare_pipeline``; this module turns its records into rows."""
+``bamboo_engine.prepare.prepare_pipeline``; this module turns its records into rows."""
 
 import json
 from typing import Any, Dict, List
@@ -8,7 +8,7 @@ from django.db import transaction
 
 from bamboo_engine import states
 from bamboo_engine.eri.models.runtime import ContextValueType
-from bamboo_engine.testing.prepare import PreparedPipeline, prepare_pipeline
+from bamboo_engine.prepare import PreparedPipeline, prepare_pipeline
 from pipeline.conf import settings
 from pipeline.eri.codec import data_json_dumps
 from pipeline.eri.imp.node import node_to_detail

@@ -12,7 +12,7 @@ from typing import Any, Dict, Iterable, List, Optional, Set
 from bamboo_engine.eri.models.node import Node, NodeType
 from bamboo_engine.eri.models.runtime import ContextValue, ContextValueType, Data, DataInput
 from bamboo_engine.exceptions import TreeInvalidException
-from bamboo_engine.testing.tree_nodes import build_node
+from bamboo_engine.prepare.nodes import build_node
 from bamboo_engine.utils.constants import VAR_CONTEXT_MAPPING
 from bamboo_engine.utils.string import deformat_var_key, format_var_key
 

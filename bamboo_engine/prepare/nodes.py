@@ -1,4 +1,4 @@
-"""Tree node dict → ERI ``Node`` (part of the tree → records translation of :mod:`.prepare`)."""
+"""Tree node dict → ERI ``Node`` (part of the tree → records translation of :mod:`bamboo_engine.prepare`)."""
 
 from typing import Any, Dict, List, Optional
 
