@@ -260,7 +260,9 @@ def load_context_for_keys(
 ) -> Context:
     """Load ``keys`` of ``pipeline_id`` plus their transitive references into a :class:`Context`.
 
-    Costs two runtime calls (references, values) when ``keys`` is non-empty and none otherwise.
+    Costs one runtime call when the values of ``keys`` reference nothing outside ``keys`` (the common
+    case: plain constants), two when those references are plain, at most four otherwise, and none when
+    ``keys`` is empty.
 
     Args:
         keys: context keys in ``${name}`` form.
@@ -268,11 +270,7 @@ def load_context_for_keys(
             loaded, it is read from ``root_pipeline_id``'s data inputs.
         extra_values: values that override loaded ones (e.g. fresh loop counters).
     """
-    keys = set(keys)
-    values: List[ContextValue] = []
-    if keys:
-        keys |= set(runtime.get_context_key_references(pipeline_id, keys) or ())
-        values = list(runtime.get_context_values(pipeline_id, keys))
+    values = _load_values_with_references(runtime, pipeline_id, set(keys))
     if extra_values:
         overridden = {cv.key for cv in extra_values}
         values = [cv for cv in values if cv.key not in overridden] + list(extra_values)
@@ -282,6 +280,39 @@ def load_context_for_keys(
             root_pipeline_inputs(runtime, root_pipeline_id) if has_compute and root_pipeline_id else {}
         )
     return Context(runtime, values, additional_data, inner_loop)
+
+
+def _load_values_with_references(runtime, pipeline_id: str, keys: Set[str]) -> List[ContextValue]:
+    """The values of ``keys`` plus those they transitively reference.
+
+    Values are read first and their references followed from what was read, since most templates
+    reference plain constants (one call) or values that reference plain constants (two calls). A
+    deeper chain falls back to the stored transitive references for the rest.
+    """
+    if not keys:
+        return []
+    requested = set(keys)
+    values = list(runtime.get_context_values(pipeline_id, requested))
+    missing = _unloaded_references(values, requested)
+    if missing:
+        requested |= missing
+        more = list(runtime.get_context_values(pipeline_id, missing))
+        values += more
+        missing = _unloaded_references(more, requested)
+    if missing:
+        missing = set(runtime.get_context_key_references(pipeline_id, requested) or ()) - requested
+        if missing:
+            values += runtime.get_context_values(pipeline_id, missing)
+    return values
+
+
+def _unloaded_references(values: List[ContextValue], requested: Set[str]) -> Set[str]:
+    """Keys referenced by the template ``values`` that were not requested yet."""
+    referenced: Set[str] = set()
+    for cv in values:
+        if cv.type != ContextValueType.PLAIN:
+            referenced |= Template(cv.value).get_reference()
+    return referenced - requested
 
 
 def load_context_for_templates(

@@ -4,9 +4,11 @@ Built-in handlers live in :mod:`bamboo_engine.handlers`, one module per node typ
 :func:`register_handler`; :func:`bamboo_engine.handlers.register` imports them all.
 """
 
+import copy
 from abc import ABCMeta, abstractmethod
-from typing import Callable, Dict, Optional, Type, TypeVar
+from typing import Any, Callable, Dict, Optional, Type, TypeVar
 
+from bamboo_engine.context import root_pipeline_inputs
 from bamboo_engine.eri.models.handler import ExecuteResult, ScheduleResult
 from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint, ScheduleInterruptPoint
 from bamboo_engine.eri.models.node import Node, NodeType
@@ -21,6 +23,24 @@ class ScheduleNotSupportedError(InvalidOperationError, NotImplementedError):
     """``schedule`` was called on a handler whose node type never schedules."""
 
 
+class StepMemo:
+    """Reads the handlers of one engine step (one message) share instead of repeating them.
+
+    Only data that does not change while a run is in flight is kept: the root pipeline's inputs (the
+    services' ``root_pipeline_data``). Each caller gets its own copy, so a service mutating what it was
+    given cannot leak into the next node, just as with a fresh read.
+    """
+
+    def __init__(self) -> None:
+        self._root_inputs: Dict[str, Dict[str, Any]] = {}
+
+    def root_pipeline_inputs(self, runtime, root_pipeline_id: str) -> Dict[str, Any]:
+        """``{key: value}`` of the root pipeline's data inputs, read at most once per step."""
+        if root_pipeline_id not in self._root_inputs:
+            self._root_inputs[root_pipeline_id] = root_pipeline_inputs(runtime, root_pipeline_id)
+        return copy.deepcopy(self._root_inputs[root_pipeline_id])
+
+
 class NodeHandler(metaclass=ABCMeta):
     """Runs one node of one type.
 
@@ -29,12 +49,20 @@ class NodeHandler(metaclass=ABCMeta):
         runtime: the engine runtime.
         interrupter: the engine's interrupter; handlers record progress in
             ``interrupter.check_point.handler_data`` and call ``interrupter.check(key_point)``.
+
+    Attributes:
+        memo: reads shared with the other handlers of the same engine step; the engine replaces the
+            private default with the step's own.
+        service: the service the handler ran, if any (the engine hands it to the NODE_FINISH hook so
+            the plugin registry is not asked twice).
     """
 
     def __init__(self, node: Node, runtime, interrupter):
         self.node = node
         self.runtime = runtime
         self.interrupter = interrupter
+        self.memo = StepMemo()
+        self.service: Any = None
 
     @abstractmethod
     def execute(
@@ -55,6 +83,14 @@ class NodeHandler(metaclass=ABCMeta):
             recover_point: the check point of an interrupted earlier attempt, whose completed steps
                 must not be repeated.
         """
+
+    def ready_for_inline_schedule(self) -> bool:
+        """Whether :meth:`schedule` can run right now from what :meth:`execute` keeps in memory.
+
+        The engine then runs the first poll in the same worker without the reads and the lock a
+        schedule message needs (nobody else can know about the schedule yet).
+        """
+        return False
 
     def schedule(
         self,

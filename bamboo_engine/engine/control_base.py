@@ -7,6 +7,7 @@ so a refused operation leaves the runtime untouched.
 from typing import TYPE_CHECKING, Any, Callable, Optional, Set
 
 from bamboo_engine import states
+from bamboo_engine.engine.hooks import archive_run
 from bamboo_engine.eri import HookType, Node, NodeType, ProcessInfo, State
 from bamboo_engine.exceptions import InvalidOperationError, NotFoundError
 
@@ -79,25 +80,7 @@ class ControlBase:
 
     def _add_history(self, state: State) -> None:
         """Archive the node's current run before a retry/skip overwrites it."""
-        inputs: dict
-        outputs: dict
-        try:
-            execution_data = self.runtime.get_execution_data(state.node_id)
-            inputs, outputs = execution_data.inputs, execution_data.outputs
-        except NotFoundError:
-            # a node can fail before it saved execution data (e.g. a gateway's hydrate error)
-            inputs, outputs = {}, {}
-        self.runtime.add_history(
-            node_id=state.node_id,
-            started_time=state.started_time,
-            archived_time=state.archived_time,
-            loop=state.loop,
-            skip=state.skip,
-            retry=state.retry,
-            version=state.version,
-            inputs=inputs,
-            outputs=outputs,
-        )
+        archive_run(self.runtime, state)
 
     def _node_hook(self, node: Node, hook: HookType, **kwargs: Any) -> None:
         """Run a service hook of ``node`` (a no-op for nodes without a hook-enabled service)."""

@@ -12,17 +12,17 @@ node, and the state.
 
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any, List, Optional
 
-from bamboo_engine import local, states
-from bamboo_engine.engine.hooks import NodeFinisher, execution_data_or_empty
-from bamboo_engine.engine.schedule_flow import ScheduleStep
+from bamboo_engine import local
+from bamboo_engine.engine.hooks import NodeFinisher
+from bamboo_engine.engine.node_entry import CHILD_PIPELINE_TYPES, NodeEntry, NodeEntryMixin
+from bamboo_engine.engine.schedule_flow import NodeRun, ScheduleStep
 from bamboo_engine.eri.models.handler import ExecuteResult
 from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint
 from bamboo_engine.eri.models.node import Node, NodeType
-from bamboo_engine.eri.models.runtime import DispatchProcess, ProcessInfo, ScheduleType, State
-from bamboo_engine.handler import HandlerFactory
+from bamboo_engine.eri.models.runtime import DispatchProcess, ProcessInfo, ScheduleType
+from bamboo_engine.handler import HandlerFactory, NodeHandler, StepMemo
 from bamboo_engine.interrupt import ExecuteInterrupter, ExecuteKeyPoint, ScheduleInterrupter
 from bamboo_engine.metrics import (
     ENGINE_EXECUTE_POST_PROCESS_DURATION,
@@ -35,21 +35,10 @@ from bamboo_engine.metrics import (
 
 logger = logging.getLogger("bamboo_engine")
 
-CHILD_PIPELINE_TYPES = frozenset({NodeType.SubProcess, NodeType.SubCanvas})
 END_EVENT_TYPES = frozenset({NodeType.EmptyEndEvent, NodeType.ExecutableEndEvent})
-ENTERABLE_STATES = states.INVERTED_TRANSITION[states.RUNNING]
 
 
-@dataclass(frozen=True)
-class NodeEntry:
-    """How the node was entered: the counters and state version the handler runs with."""
-
-    loop: int
-    inner_loop: int
-    version: str
-
-
-class ExecuteStep:
+class ExecuteStep(NodeEntryMixin):
     """Runs one execute message for ``process_id`` starting at ``node_id``.
 
     Args:
@@ -79,6 +68,7 @@ class ExecuteStep:
         self.headers = headers
         self.process_info: ProcessInfo = None  # type: ignore[assignment]  # read by run()
         self.finisher = NodeFinisher(engine, root_pipeline_id)
+        self.memo = StepMemo()
         self._asleep = True  # process rows rest asleep between messages
         self._last_beat: Optional[float] = None
 
@@ -118,9 +108,11 @@ class ExecuteStep:
         labelled(ENGINE_EXECUTE_PRE_PROCESS_DURATION, type=node.type.value).observe(
             time.perf_counter() - started
         )
-        result = self._run_handler(node, entry_or_none, recover_point)
+        handler = HandlerFactory.get_handler(node, self.runtime, self.interrupter)
+        handler.memo = self.memo
+        result = self._run_handler(handler, entry_or_none, recover_point)
         with observe(ENGINE_EXECUTE_POST_PROCESS_DURATION, type=node.type.value):
-            return self._after_handler(node, entry_or_none, result)
+            return self._after_handler(node, entry_or_none, result, handler)
 
     def _keep_alive(self) -> None:
         if self._asleep:
@@ -151,140 +143,12 @@ class ExecuteStep:
         self.runtime.sleep(self.process_id)
         self._asleep = True
 
-    # -- entering the node -----------------------------------------------------------------------
-
-    def _enter(self, node: Node, recover_point: Optional[ExecuteInterruptPoint]) -> Optional[NodeEntry]:
-        """Checks and state bookkeeping before the handler; None when the process stopped instead."""
-        if recover_point is not None and recover_point.running_node_version:
-            return self._reenter_after_interrupt(node, recover_point.running_node_version)
-        # One read answers both "is a pipeline on the stack revoked/suspended" and "does the node have
-        # a state"; the full state is read only for nodes that have one (re-entry, retry, appointment).
-        names = self.runtime.batch_get_state_name([*self.process_info.pipeline_stack, node.id])
-        if self._stopped_by_pipelines(names):
-            return None
-        state_name = names.get(node.id)
-        self.interrupter.check_and_set(
-            ExecuteKeyPoint.SET_NODE_RUNNING_PRE_CHECK_DONE, state_already_exist=state_name is not None
-        )
-        entry: Optional[NodeEntry]
-        if state_name is None:
-            entry = self._set_running(node, loop=1, inner_loop=1)
-        else:
-            recovering = (
-                recover_point is not None
-                and recover_point.name == ExecuteKeyPoint.SET_NODE_RUNNING_PRE_CHECK_DONE.value
-            )
-            entry = self._enter_existing(node, self.runtime.get_state(node.id), recovering)
-        if entry is not None:
-            self.interrupter.check_and_set(
-                ExecuteKeyPoint.SET_NODE_RUNNING_DONE, running_node_version=entry.version
-            )
-            self.runtime.node_enter(self.process_info.root_pipeline_id, node.id)
-        return entry
-
-    def _stopped_by_pipelines(self, names: dict) -> bool:
-        if names.get(self.process_info.root_pipeline_id) == states.REVOKED:
-            self.runtime.die(self.process_id)
-            return True
-        for pipeline_id in self.process_info.pipeline_stack:
-            if names.get(pipeline_id) == states.SUSPENDED:
-                self.runtime.suspend(self.process_id, by=pipeline_id)
-                return True
-        return False
-
-    def _enter_existing(self, node: Node, state: State, recovering: bool) -> Optional[NodeEntry]:
-        if state.name == states.FINISHED and node.type not in CHILD_PIPELINE_TYPES:
-            limit = self.runtime.node_rerun_limit(self.process_info.root_pipeline_id, node.id)
-            if state.loop > limit:
-                self._fail_rerun_limit(node, limit)
-                return None
-        if state.name == states.SUSPENDED:
-            # An appointment pause: the state was created before the node ran, without root/parent.
-            self.runtime.set_state_root_and_parent(
-                node.id,
-                root_id=self.process_info.root_pipeline_id,
-                parent_id=self.process_info.top_pipeline_id,
-            )
-            self.runtime.suspend(self.process_id, by=node.id)
-            return None
-        if state.name == states.RUNNING and recovering:
-            # The interrupted attempt's set RUNNING went through; adopt it rather than sleeping on it.
-            return NodeEntry(state.loop, state.inner_loop, state.version)
-        if state.name not in ENTERABLE_STATES:
-            self._sleep()
-            return None
-        if state.name == states.FINISHED:
-            return self._reenter(node, state)
-        if state.name == states.READY and node.loop_enabled:
-            return self._set_running(node, loop=1, inner_loop=1)
-        return self._set_running(node, loop=state.loop, inner_loop=state.inner_loop)
-
-    def _reenter(self, node: Node, state: State) -> NodeEntry:
-        """A finished node is entered again (graph cycle or node loop): archive the last run first."""
-        data = execution_data_or_empty(self.runtime, node.id)
-        self.runtime.add_history(
-            node_id=node.id,
-            started_time=state.started_time,
-            archived_time=state.archived_time,
-            loop=state.loop,
-            skip=state.skip,
-            retry=state.retry,
-            version=state.version,
-            inputs=data.inputs or {},
-            outputs=data.outputs or {},
-        )
-        return self._set_running(
-            node,
-            loop=state.loop + 1,
-            inner_loop=state.inner_loop + 1,
-            refresh_version=True,
-            reset_skip=True,
-            reset_error_ignored=True,
-            reset_retry=not node.loop_enabled,
-            clear_archived_time=True,
-        )
-
-    def _set_running(self, node: Node, loop: int, inner_loop: int, **flags: bool) -> NodeEntry:
-        version = self.runtime.set_state(
-            node_id=node.id,
-            to_state=states.RUNNING,
-            loop=loop,
-            inner_loop=inner_loop,
-            root_id=self.process_info.root_pipeline_id,
-            parent_id=self.process_info.top_pipeline_id,
-            set_started_time=True,
-            **flags,
-        )
-        return NodeEntry(loop, inner_loop, version)
-
-    def _reenter_after_interrupt(self, node: Node, running_version: str) -> Optional[NodeEntry]:
-        """The interrupted attempt had set the node RUNNING; continue with that run if it is still current."""
-        state = self.runtime.get_state(node.id)
-        if state.name == states.RUNNING and state.version == running_version:
-            return NodeEntry(state.loop, state.inner_loop, state.version)
-        logger.info("node(%s) changed while its execute was interrupted (now %s), stop", node.id, state.name)
-        self._sleep()
-        return None
-
-    def _fail_rerun_limit(self, node: Node, limit: int) -> None:
-        self.runtime.set_execution_data_outputs(
-            node.id, {"ex_data": f"node execution exceed rerun limit {limit}"}
-        )
-        self.runtime.set_state(
-            node_id=node.id,
-            to_state=states.FAILED,
-            root_id=self.process_info.root_pipeline_id,
-            parent_id=self.process_info.top_pipeline_id,
-            set_archive_time=True,
-        )
-        self._sleep()
-
     # -- running the node and applying the result ------------------------------------------------
 
     def _run_handler(
-        self, node: Node, entry: NodeEntry, recover_point: Optional[ExecuteInterruptPoint]
+        self, handler: NodeHandler, entry: NodeEntry, recover_point: Optional[ExecuteInterruptPoint]
     ) -> ExecuteResult:
-        handler = HandlerFactory.get_handler(node, self.runtime, self.interrupter)
+        node = handler.node
         local.set_node_info(local.CurrentNodeInfo(node_id=node.id, version=entry.version, loop=entry.loop))
         with observe(ENGINE_NODE_EXECUTE_TIME, type=node_type_label(node)):
             result = handler.execute(
@@ -293,12 +157,19 @@ class ExecuteStep:
         self.interrupter.check_and_set(ExecuteKeyPoint.EXECUTE_NODE_DONE, execute_result=result)
         return result
 
-    def _after_handler(self, node: Node, entry: NodeEntry, result: ExecuteResult) -> Optional[str]:
+    def _after_handler(
+        self, node: Node, entry: NodeEntry, result: ExecuteResult, handler: Optional[NodeHandler] = None
+    ) -> Optional[str]:
+        """Finish hooks if the node moved on, then apply the result (``handler`` is None when an
+        interrupted attempt's recorded result is applied)."""
         self._track_stack(node, result)
-        if _moved_on(node, result) and not self.finisher.finished(node, self.process_info.top_pipeline_id):
-            self.finisher.start_reserved_rollback(self.process_id, node)
-            return None
-        return self._apply(node, entry, result)
+        if _moved_on(node, result):
+            # getattr: a handler registered by a plugin may not have called NodeHandler.__init__
+            service = getattr(handler, "service", None)
+            if not self.finisher.finished(node, self.process_info.top_pipeline_id, service=service):
+                self.finisher.start_reserved_rollback(self.process_id, node)
+                return None
+        return self._apply(node, entry, result, handler)
 
     def _track_stack(self, node: Node, result: ExecuteResult) -> None:
         """Mirror the handler's pipeline stack push/pop in the loop's copy (idempotent)."""
@@ -310,13 +181,13 @@ class ExecuteStep:
         elif node.type in END_EVENT_TYPES and len(stack) > 1 and stack[-1] == node.parent_pipeline_id:
             stack.pop()
 
-    def _apply(self, node: Node, entry: NodeEntry, result: ExecuteResult) -> Optional[str]:
+    def _apply(
+        self, node: Node, entry: NodeEntry, result: ExecuteResult, handler: Optional[NodeHandler]
+    ) -> Optional[str]:
+        if result.schedule_ready:
+            return self._start_schedule(node, entry, result, handler)
         if result.should_sleep:
             self._sleep()
-        if result.schedule_ready:
-            next_node_id = self._start_schedule(node, entry, result)
-            if next_node_id is not None:
-                return next_node_id
         if result.dispatch_processes:
             self._dispatch_children(result.dispatch_processes)
         if result.should_die:
@@ -324,19 +195,29 @@ class ExecuteStep:
             return None
         return None if result.should_sleep else result.next_node_id
 
-    def _start_schedule(self, node: Node, entry: NodeEntry, result: ExecuteResult) -> Optional[str]:
-        """Create the node's schedule and start polling; returns the next node if an inline poll finished."""
-        recover_point = self.interrupter.recover_point
-        if recover_point is not None and recover_point.set_schedule_done:
-            return None
+    def _start_schedule(
+        self, node: Node, entry: NodeEntry, result: ExecuteResult, handler: Optional[NodeHandler]
+    ) -> Optional[str]:
+        """Create the node's schedule and start polling; returns the next node if an inline poll finished.
+
+        A first poll due at once runs inline. When the handler still holds what it executed with, the
+        process stays awake through it (the poll puts it to sleep if the node ends up waiting), saving
+        the sleep/wake pair, the state check, the lock and the re-reads of a schedule message.
+        """
         schedule_type = ScheduleType(result.schedule_type)
-        schedule = self.runtime.set_schedule(
-            process_id=self.process_id, node_id=node.id, version=entry.version, schedule_type=schedule_type
-        )
         inline = (
             schedule_type == ScheduleType.POLL
             and result.schedule_after <= 0
             and self.engine.INLINE_FIRST_POLL
+        )
+        warm = inline and handler is not None and handler.ready_for_inline_schedule()
+        if not warm:
+            self._sleep()
+        recover_point = self.interrupter.recover_point
+        if recover_point is not None and recover_point.set_schedule_done:
+            return None
+        schedule = self.runtime.set_schedule(
+            process_id=self.process_id, node_id=node.id, version=entry.version, schedule_type=schedule_type
         )
         if schedule_type == ScheduleType.POLL and not inline:
             self.runtime.set_next_schedule(
@@ -346,14 +227,17 @@ class ExecuteStep:
                 schedule_after=result.schedule_after,
             )
         self.interrupter.check_and_set(ExecuteKeyPoint.EXECUTE_DONE_SET_SCHEDULE_DONE, set_schedule_done=True)
-        return self._poll_inline(node, schedule) if inline else None
+        if not inline:
+            return None
+        warm_run = NodeRun(entry.loop, entry.inner_loop, entry.version, handler) if warm else None
+        return self._poll_inline(node, schedule, warm_run)
 
-    def _poll_inline(self, node: Node, schedule: Any) -> Optional[str]:
+    def _poll_inline(self, node: Node, schedule: Any, warm_run: Optional[NodeRun]) -> Optional[str]:
         """Run a due-now first POLL in this worker instead of a broker round trip.
 
-        The step is the same one a schedule message runs (version check, lock, handler, finish), so the
-        guarantees are the same; only the message, the process read and the node read are saved. When the
-        node finished, the loop continues with the next node (the process is woken at its push).
+        The step is the one a schedule message runs, so the guarantees are the same; only the message,
+        the process read and the node read are saved (and, with ``warm_run``, the checks and re-reads
+        that only a message needs). When the node finished, the loop continues with the next node.
         """
         interrupter = ScheduleInterrupter(self.runtime, node.id, self.process_id, schedule.id, None, None)
         step = ScheduleStep(
@@ -364,8 +248,10 @@ class ExecuteStep:
             interrupter,
             headers=None,
             finisher=self.finisher,
+            memo=self.memo,
         )
-        return step.run_inline(self.process_info, node, schedule)
+        before_wait = self._sleep if warm_run is not None else None
+        return step.run_inline(self.process_info, node, schedule, warm_run, before_wait)
 
     def _dispatch_children(self, children: List[DispatchProcess]) -> None:
         # Join first: a fast child must find the parent already waiting for it.

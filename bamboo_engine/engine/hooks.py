@@ -3,9 +3,10 @@
 import logging
 from typing import Any, Optional
 
+from bamboo_engine.context import root_pipeline_inputs
 from bamboo_engine.eri.models.event import HookType
 from bamboo_engine.eri.models.node import Node, NodeType
-from bamboo_engine.eri.models.runtime import CallbackData, ExecutionData
+from bamboo_engine.eri.models.runtime import CallbackData, ExecutionData, State
 from bamboo_engine.exceptions import NotFoundError
 from bamboo_engine.utils.constants import RuntimeSettings
 
@@ -46,9 +47,7 @@ def dispatch_node_hook(
         if not service.need_run_hook():
             return
         data = execution_data_or_empty(runtime, node_id)
-        root_pipeline_data = ExecutionData(
-            inputs=_root_pipeline_inputs(runtime, root_pipeline_id), outputs={}
-        )
+        root_pipeline_data = ExecutionData(inputs=root_pipeline_inputs(runtime, root_pipeline_id), outputs={})
         service.hook_dispatch(hook, data, root_pipeline_data, callback_data)
         if hook in PERSISTED_HOOKS:
             runtime.set_execution_data(node_id, data)
@@ -78,8 +77,24 @@ def execution_data_or_empty(runtime: Any, node_id: str) -> ExecutionData:
         return ExecutionData(inputs={}, outputs={})
 
 
-def _root_pipeline_inputs(runtime: Any, root_pipeline_id: str) -> dict:
-    return {key: data_input.value for key, data_input in runtime.get_data_inputs(root_pipeline_id).items()}
+def archive_run(runtime: Any, state: State) -> None:
+    """Add the node's current run (``state`` and its execution data) to its history.
+
+    Done before a re-entry, retry or skip overwrites the run. A node can end before it saved any
+    execution data (e.g. a gateway's hydrate error); its history then has empty inputs/outputs.
+    """
+    data = execution_data_or_empty(runtime, state.node_id)
+    runtime.add_history(
+        node_id=state.node_id,
+        started_time=state.started_time,
+        archived_time=state.archived_time,
+        loop=state.loop,
+        skip=state.skip,
+        retry=state.retry,
+        version=state.version,
+        inputs=data.inputs or {},
+        outputs=data.outputs or {},
+    )
 
 
 def _hook_name(hook: Any) -> str:

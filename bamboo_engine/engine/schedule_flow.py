@@ -6,17 +6,19 @@ the POLL loop of a node that was forced to fail, without running its service aga
 retried for callbacks (see :meth:`ScheduleStep._on_lock_taken`).
 """
 
+import contextlib
 import logging
 import random
 import time
-from typing import Any, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Optional
 
 from bamboo_engine import local, states
 from bamboo_engine.engine.hooks import NodeFinisher, notify
 from bamboo_engine.eri.models.handler import ScheduleResult
 from bamboo_engine.eri.models.node import Node
 from bamboo_engine.eri.models.runtime import CallbackData, ProcessInfo, Schedule, ScheduleType, State
-from bamboo_engine.handler import HandlerFactory
+from bamboo_engine.handler import HandlerFactory, NodeHandler, StepMemo
 from bamboo_engine.interrupt import ScheduleInterrupter, ScheduleKeyPoint
 from bamboo_engine.metrics import (
     ENGINE_NODE_SCHEDULE_TIME,
@@ -30,6 +32,21 @@ from bamboo_engine.metrics import (
 logger = logging.getLogger("bamboo_engine")
 
 
+@dataclass
+class NodeRun:
+    """The run of the node a schedule belongs to: its counters and state version.
+
+    Attributes:
+        handler: the handler that executed the node in this worker and can poll from memory (inline
+            first poll), else None.
+    """
+
+    loop: int
+    inner_loop: int
+    version: str
+    handler: Optional[NodeHandler] = None
+
+
 class ScheduleStep:
     """Runs one schedule of ``schedule_id`` for the node ``node_id`` of process ``process_id``.
 
@@ -38,6 +55,7 @@ class ScheduleStep:
         interrupter: the message's interrupter.
         headers: the message headers (re-sent, with the retry counter, when a callback retries).
         finisher: the finish bookkeeping of the calling execute step, when run inline.
+        memo: the calling execute step's shared reads, when run inline.
     """
 
     def __init__(
@@ -50,9 +68,11 @@ class ScheduleStep:
         headers: Optional[dict],
         callback_data_id: Optional[int] = None,
         finisher: Optional[NodeFinisher] = None,
+        memo: Optional[StepMemo] = None,
     ):
         self.engine = engine
         self.finisher = finisher
+        self.memo = memo or StepMemo()
         self.runtime = engine.runtime
         self.process_id = process_id
         self.node_id = node_id
@@ -61,6 +81,10 @@ class ScheduleStep:
         self.headers = headers
         self.callback_data_id = callback_data_id
         self.process_info: ProcessInfo = None  # type: ignore[assignment]  # set by run/run_inline
+        self._handler: Optional[NodeHandler] = None
+        # Inline first poll from memory: no lock is taken, and the process must sleep before waiting.
+        self._warm = False
+        self._before_wait: Optional[Callable[[], None]] = None
 
     def run(self, process_info: ProcessInfo) -> None:
         """Message entry: run the schedule; when the node moved on, dispatch execute at the next node."""
@@ -75,32 +99,75 @@ class ScheduleStep:
                     parent_pipeline_id=process_info.top_pipeline_id,
                 )
 
-    def run_inline(self, process_info: ProcessInfo, node: Node, schedule: Schedule) -> Optional[str]:
+    def run_inline(
+        self,
+        process_info: ProcessInfo,
+        node: Node,
+        schedule: Schedule,
+        warm_run: Optional[NodeRun] = None,
+        before_wait: Optional[Callable[[], None]] = None,
+    ) -> Optional[str]:
         """Run from an execute step that holds the process, node and fresh schedule already.
+
+        Args:
+            warm_run: the node run whose handler still holds what it executed with; the poll then
+                skips the state check and the lock: the schedule was created a moment ago by this
+                worker and no message about it exists yet, so nobody else can be scheduling it.
+            before_wait: puts the process to sleep; called (with ``warm_run``) before the node waits
+                for a later poll, when it failed, and before an interrupt re-sends the poll.
 
         Returns:
             The node the process continues with, if the node finished; the caller goes on with it.
         """
         self.process_info = process_info
+        self._warm = warm_run is not None
+        self._before_wait = before_wait
         root_pipeline_id = process_info.root_pipeline_id
         # Everything from here on is under this step's own interrupter: once the execute step recorded
         # the schedule as created, only a schedule message may carry the poll further.
-        with self.interrupter.guard():
+        with self.interrupter.guard(), self._asleep_on_interrupt():
             self.runtime.pre_schedule(root_pipeline_id, self.node_id)
         try:
-            with self.interrupter.guard():
-                return self._schedule(node, schedule)
+            with self.interrupter.guard(), self._asleep_on_interrupt():
+                return self._schedule(node, schedule, warm_run)
         finally:
             notify(self.runtime.post_schedule, root_pipeline_id, self.node_id)
 
+    @contextlib.contextmanager
+    def _asleep_on_interrupt(self) -> Iterator[None]:
+        """A re-sent schedule message must find the process asleep, as it always does."""
+        try:
+            yield
+        except Exception as err:
+            if isinstance(err, tuple(self.runtime.interrupt_errors())):
+                self._wait_quietly()
+            raise
+
     # -- phases ----------------------------------------------------------------------------------
 
-    def _schedule(self, node: Optional[Node] = None, schedule: Optional[Schedule] = None) -> Optional[str]:
+    def _schedule(
+        self, node: Optional[Node] = None, schedule: Optional[Schedule] = None, run: Optional[NodeRun] = None
+    ) -> Optional[str]:
         started = time.perf_counter()
         recover_point = self.interrupter.recover_point
         if recover_point is not None and recover_point.schedule_result is not None:
             return self._settle(node or self.runtime.get_node(self.node_id), recover_point.schedule_result)
         schedule = schedule if schedule is not None else self.runtime.get_schedule(self.schedule_id)
+        if run is None:
+            run = self._checked_run(schedule)
+            if run is None:
+                return None
+        node = node if node is not None else self.runtime.get_node(self.node_id)
+        labelled(ENGINE_SCHEDULE_PRE_PROCESS_DURATION, type=node.type.value).observe(
+            time.perf_counter() - started
+        )
+        result = self._run_handler(node, run, schedule)
+        with observe(ENGINE_SCHEDULE_POST_PROCESS_DURATION, type=node.type.value):
+            return self._settle(node, result)
+
+    def _checked_run(self, schedule: Schedule) -> Optional[NodeRun]:
+        """The node run if the schedule is live and this worker got its lock; None drops the message."""
+        recover_point = self.interrupter.recover_point
         state: Optional[State]
         if recover_point is not None and recover_point.lock_get:
             state = self._state_under_recovered_lock(schedule)
@@ -110,13 +177,7 @@ class ScheduleStep:
                 return None
         if state is None:
             return None
-        node = node if node is not None else self.runtime.get_node(self.node_id)
-        labelled(ENGINE_SCHEDULE_PRE_PROCESS_DURATION, type=node.type.value).observe(
-            time.perf_counter() - started
-        )
-        result = self._run_handler(node, state, schedule)
-        with observe(ENGINE_SCHEDULE_POST_PROCESS_DURATION, type=node.type.value):
-            return self._settle(node, result)
+        return NodeRun(state.loop, state.inner_loop, state.version)
 
     def _current_state(self, schedule: Schedule) -> Optional[State]:
         """The node state if the schedule is still live; otherwise drop (and expire) the schedule."""
@@ -164,15 +225,21 @@ class ScheduleStep:
             self._on_lock_taken(schedule)
         return lock_get
 
-    def _run_handler(self, node: Node, state: State, schedule: Schedule) -> ScheduleResult:
+    def _run_handler(self, node: Node, run: NodeRun, schedule: Schedule) -> ScheduleResult:
         callback_data = self._callback_data()
-        handler = HandlerFactory.get_handler(node, self.runtime, self.interrupter)
-        local.set_node_info(local.CurrentNodeInfo(node_id=node.id, version=state.version, loop=state.loop))
+        handler = run.handler
+        if handler is None:
+            handler = HandlerFactory.get_handler(node, self.runtime, self.interrupter)
+            handler.memo = self.memo
+        else:
+            handler.interrupter = self.interrupter  # its progress now belongs to this poll
+        self._handler = handler
+        local.set_node_info(local.CurrentNodeInfo(node_id=node.id, version=run.version, loop=run.loop))
         with observe(ENGINE_NODE_SCHEDULE_TIME, type=node_type_label(node)):
             result = handler.schedule(
                 self.process_info,
-                state.loop,
-                state.inner_loop,
+                run.loop,
+                run.inner_loop,
                 schedule,
                 callback_data,
                 self.interrupter.recover_point,
@@ -186,9 +253,11 @@ class ScheduleStep:
         if recover_point is None or not recover_point.lock_released:
             if result.schedule_done:
                 self.runtime.finish_schedule(self.schedule_id)
-            self.runtime.release_schedule_lock(self.schedule_id)
+            if not self._warm:
+                self.runtime.release_schedule_lock(self.schedule_id)
             self.interrupter.check_and_set(ScheduleKeyPoint.RELEASE_LOCK_DONE, lock_released=True)
         if result.has_next_schedule:
+            self._wait()
             self.runtime.set_next_schedule(
                 process_id=self.process_id,
                 node_id=self.node_id,
@@ -197,12 +266,26 @@ class ScheduleStep:
             )
             return None
         if not result.schedule_done or result.next_node_id is None:
+            self._wait()
             return None
         finisher = self.finisher or NodeFinisher(self.engine, self.process_info.root_pipeline_id)
-        if not finisher.finished(node, self.process_info.top_pipeline_id):
+        service = getattr(self._handler, "service", None)
+        if not finisher.finished(node, self.process_info.top_pipeline_id, service=service):
             finisher.start_reserved_rollback(self.process_id, node)
             return None
         return result.next_node_id
+
+    def _wait(self) -> None:
+        """The node waits (next poll, failed): a process polled inline goes to sleep first."""
+        if self._before_wait is not None:
+            self._before_wait()
+            self._before_wait = None
+
+    def _wait_quietly(self) -> None:
+        try:
+            self._wait()
+        except Exception:  # noqa: BLE001 - the interrupt being handled is the error that matters
+            logger.exception("process(%s) could not be put to sleep after an interrupt", self.process_id)
 
     # -- a taken lock ----------------------------------------------------------------------------
 

@@ -12,41 +12,37 @@ from bamboo_engine.handler import INNER_LOOP_KEY, LOOP_KEY
 logger = logging.getLogger("bamboo_engine")
 
 
-def sleep_result(dispatch_processes: Optional[List[DispatchProcess]] = None) -> ExecuteResult:
-    """The process stops here (failed node, or waiting for forked children when given)."""
+def _execute_result(
+    should_sleep: bool = False,
+    next_node_id: Optional[str] = None,
+    should_die: bool = False,
+    dispatch_processes: Optional[List[DispatchProcess]] = None,
+) -> ExecuteResult:
+    """An ExecuteResult of a node that needs no schedule."""
     return ExecuteResult(
-        should_sleep=True,
+        should_sleep=should_sleep,
         schedule_ready=False,
         schedule_type=None,
         schedule_after=-1,
         dispatch_processes=list(dispatch_processes or []),
-        next_node_id=None,
+        next_node_id=next_node_id,
+        should_die=should_die,
     )
+
+
+def sleep_result(dispatch_processes: Optional[List[DispatchProcess]] = None) -> ExecuteResult:
+    """The process stops here (failed node, or waiting for forked children when given)."""
+    return _execute_result(should_sleep=True, dispatch_processes=dispatch_processes)
 
 
 def next_result(next_node_id: str) -> ExecuteResult:
     """The process continues with ``next_node_id``."""
-    return ExecuteResult(
-        should_sleep=False,
-        schedule_ready=False,
-        schedule_type=None,
-        schedule_after=-1,
-        dispatch_processes=[],
-        next_node_id=next_node_id,
-    )
+    return _execute_result(next_node_id=next_node_id)
 
 
 def die_result() -> ExecuteResult:
     """The process ends (root end event)."""
-    return ExecuteResult(
-        should_sleep=False,
-        schedule_ready=False,
-        schedule_type=None,
-        schedule_after=-1,
-        dispatch_processes=[],
-        next_node_id=None,
-        should_die=True,
-    )
+    return _execute_result(should_die=True)
 
 
 def schedule_finished_result(next_node_id: Optional[str]) -> ScheduleResult:

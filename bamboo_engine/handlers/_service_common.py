@@ -1,7 +1,9 @@
 """What the ServiceActivity execute and schedule phases share: the service, hooks, and settling."""
 
 import logging
-from typing import Callable, Dict, Optional
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from bamboo_engine.context import Context
 from bamboo_engine.eri.models.event import HookType
@@ -14,18 +16,79 @@ logger = logging.getLogger("bamboo_engine")
 
 RESULT_KEY = "_result"
 
+# phase -> (runtime hook on an exception, service hook on an exception, service hook on success)
+_PHASE_HOOKS = {
+    "execute": ("node_execute_exception", HookType.NODE_EXECUTE_EXCEPTION, HookType.POST_EXECUTE),
+    "schedule": ("node_schedule_exception", HookType.NODE_SCHEDULE_EXCEPTION, HookType.POST_SCHEDULE),
+}
+
+
+# What the runtime stores for an ExecutionData: ``serialize_execution_data`` of its inputs and outputs.
+Stored = Optional[Tuple[str, str]]
+
 
 class ServiceLoadError(Exception):
     """The node's service could not be obtained; ``str(error)`` is the ex_data."""
+
+
+@dataclass
+class WarmPoll:
+    """What ``execute`` keeps for a first poll run right after it in the same worker.
+
+    Attributes:
+        execution_data: the node's execution data, as last saved (``stored``).
+        root_data: the root pipeline data the service saw.
+        data_outputs: the node's output mapping ``{origin_key: context_key}``; None when not read yet.
+        stored: the serialized form of what the runtime holds for ``execution_data``.
+    """
+
+    execution_data: ExecutionData
+    root_data: ExecutionData
+    data_outputs: Optional[Dict[str, str]]
+    stored: Stored
+
+
+def stored_form(runtime, execution_data: ExecutionData) -> Stored:
+    """The runtime's serialized form of ``execution_data``; None when it cannot be compared."""
+    try:
+        serialized = runtime.serialize_execution_data(
+            {"inputs": dict(execution_data.inputs), "outputs": dict(execution_data.outputs)}
+        )
+    except Exception:  # noqa: BLE001 - not serializable as a whole: just write it
+        return None
+    return tuple(serialized)  # type: ignore[return-value]
+
+
+def save_execution_data(runtime, node_id: str, execution_data: ExecutionData, stored: Stored) -> Stored:
+    """Write the execution data unless the runtime already holds exactly this (``stored``).
+
+    A poll that changed nothing (the common case: the service finishes on its first poll) then costs
+    no write. Comparing the runtime's own serialized form keeps the skip exact: what would be written
+    is byte for byte what is stored.
+
+    Returns:
+        The stored form after the call (None when ``stored`` was not known: nothing to compare with).
+    """
+    if stored is None:
+        runtime.set_execution_data(node_id, execution_data)
+        return None
+    current = stored_form(runtime, execution_data)
+    if current is None or current != stored:
+        runtime.set_execution_data(node_id, execution_data)
+    return current
 
 
 class ServiceHandlerBase(NodeHandler):
     """Helpers for :class:`~bamboo_engine.handlers.service_activity.ServiceActivityHandler`."""
 
     node: ServiceActivityNode
+    warm_poll: Optional[WarmPoll] = None
+
+    def ready_for_inline_schedule(self) -> bool:
+        return self.warm_poll is not None
 
     def _service(self, process_info: ProcessInfo, version: str, loop: int, inner_loop: int):
-        """The node's service with its runtime attributes set up.
+        """The node's service with its runtime attributes set up (also kept in ``self.service``).
 
         Raises:
             ServiceLoadError: the runtime has no such service (a runtime interrupt error propagates).
@@ -49,6 +112,7 @@ class ServiceHandlerBase(NodeHandler):
             loop=loop,
             inner_loop=inner_loop,
         )
+        self.service = service
         return service
 
     def _hook(
@@ -70,6 +134,34 @@ class ServiceHandlerBase(NodeHandler):
         except Exception:
             logger.exception("node(%s) service hook %s failed", self.node.id, hook.value)
 
+    def _call_service(
+        self,
+        phase: str,
+        service,
+        call: Callable[[], Any],
+        execution_data: ExecutionData,
+        root_data: ExecutionData,
+        root_pipeline_id: str,
+        callback_data: Optional[CallbackData] = None,
+    ) -> bool:
+        """Run the service's ``phase`` (``call``); returns whether it failed.
+
+        An exception fails the node with the traceback as ``ex_data`` and fires the exception hooks.
+        """
+        runtime_hook, exception_hook, success_hook = _PHASE_HOOKS[phase]
+        try:
+            succeeded = call()
+        except Exception:
+            ex_data = traceback.format_exc()
+            logger.warning("node(%s) service %s raised:\n%s", self.node.id, phase, ex_data)
+            execution_data.outputs["ex_data"] = ex_data
+            getattr(self.runtime, runtime_hook)(root_pipeline_id, self.node.id, ex_data)
+            self._hook(service, exception_hook, execution_data, root_data, callback_data)
+            return True
+        if succeeded:
+            self._hook(service, success_hook, execution_data, root_data)
+        return not succeeded
+
     @staticmethod
     def _mark_outputs(outputs: Dict, failed: bool, loop: int, inner_loop: int) -> None:
         """Every outcome carries ``_result``, ``_loop`` and ``_inner_loop`` (without offset)."""
@@ -86,11 +178,15 @@ class ServiceHandlerBase(NodeHandler):
         version: str,
         inner_loop: int,
         on_fail: Callable[[], None],
+        stored: Stored = None,
     ) -> Optional[str]:
         """Finish or fail the node after its service ran; returns the next node id (None = sleep).
 
         Outputs are mapped into the context in every branch (also on plain failure, so downstream
         retries see them) and before the final state is written, so observers of the state see them.
+
+        Args:
+            stored: what the runtime already holds for the execution data, if known (saves a write).
         """
         node = self.node
         error_ignored = False
@@ -105,7 +201,7 @@ class ServiceHandlerBase(NodeHandler):
             on_fail()
             next_node_id = None
 
-        self.runtime.set_execution_data(node.id, execution_data)
+        save_execution_data(self.runtime, node.id, execution_data, stored)
         if data_outputs:
             Context(self.runtime, [], {}, inner_loop).extract_outputs(
                 pipeline_id, data_outputs, execution_data.outputs, node=node

@@ -1,16 +1,20 @@
 """ServiceActivity schedule (execution.md §2 "schedule"): one message = one ``service.schedule`` call."""
 
 import logging
-import traceback
 from typing import Optional, Tuple
 
-from bamboo_engine.context import root_pipeline_inputs
 from bamboo_engine.eri.models.event import HookType
 from bamboo_engine.eri.models.handler import ScheduleResult
 from bamboo_engine.eri.models.interrupt import ScheduleInterruptPoint
 from bamboo_engine.eri.models.runtime import CallbackData, ExecutionData, ProcessInfo, Schedule, ScheduleType
 from bamboo_engine.handlers._common import fail_node, schedule_finished_result
-from bamboo_engine.handlers._service_common import ServiceHandlerBase, ServiceLoadError
+from bamboo_engine.handlers._service_common import (
+    ServiceHandlerBase,
+    ServiceLoadError,
+    WarmPoll,
+    save_execution_data,
+    stored_form,
+)
 from bamboo_engine.interrupt import ScheduleKeyPoint
 from bamboo_engine.utils.collections import FancyDict
 
@@ -30,10 +34,11 @@ class ServiceScheduleMixin(ServiceHandlerBase):
         recover_point: Optional[ScheduleInterruptPoint] = None,
     ) -> ScheduleResult:
         node = self.node
-        execution_data = self.runtime.get_execution_data(node.id)
-        root_data = ExecutionData(root_pipeline_inputs(self.runtime, process_info.root_pipeline_id), {})
+        warm = self.warm_poll if self.warm_poll is not None else self._load_poll(process_info)
+        self.warm_poll = None  # one poll per execute: later ones read what the runtime holds
+        execution_data, root_data = warm.execution_data, warm.root_data
         try:
-            service = self._service(process_info, schedule.version, loop, inner_loop)
+            service = self._poll_service(process_info, schedule, loop, inner_loop)
         except ServiceLoadError as err:
             self._mark_outputs(execution_data.outputs, True, loop, inner_loop)
             fail_node(
@@ -54,22 +59,46 @@ class ServiceScheduleMixin(ServiceHandlerBase):
         self._mark_outputs(execution_data.outputs, failed, loop, inner_loop)
 
         if not failed and not done:
-            return self._schedule_again(service, schedule, execution_data, root_data)
+            return self._schedule_again(service, schedule, warm)
 
         def on_fail() -> None:
             self.runtime.node_schedule_fail(process_info.root_pipeline_id, node.id)
             self._hook(service, HookType.NODE_SCHEDULE_FAIL, execution_data, root_data, callback_data)
 
+        data_outputs = warm.data_outputs
         next_node_id = self._settle(
             process_info.top_pipeline_id,
-            self.runtime.get_data_outputs(node.id),
+            self.runtime.get_data_outputs(node.id) if data_outputs is None else data_outputs,
             execution_data,
             failed,
             schedule.version,
             inner_loop,
             on_fail,
+            stored=warm.stored,
         )
         return schedule_finished_result(next_node_id)
+
+    def _poll_service(self, process_info: ProcessInfo, schedule: Schedule, loop: int, inner_loop: int):
+        """The service instance execute ran (inline first poll), else a fresh one as for a message.
+
+        An instance that already says it is done (``finish_schedule()`` called in execute) is not
+        reused: a poll message would start from a fresh instance, so the inline poll does too.
+        """
+        if self.service is not None and not self.service.is_schedule_done():
+            return self.service
+        return self._service(process_info, schedule.version, loop, inner_loop)
+
+    def _load_poll(self, process_info: ProcessInfo) -> WarmPoll:
+        """What a poll works on, read from the runtime (a schedule message; the output mapping is read
+        only if the schedule finishes)."""
+        execution_data = self.runtime.get_execution_data(self.node.id)
+        root_inputs = self.memo.root_pipeline_inputs(self.runtime, process_info.root_pipeline_id)
+        return WarmPoll(
+            execution_data,
+            ExecutionData(root_inputs, {}),
+            None,
+            stored_form(self.runtime, execution_data),
+        )
 
     def _run_schedule(
         self,
@@ -117,18 +146,15 @@ class ServiceScheduleMixin(ServiceHandlerBase):
         root_pipeline_id: str,
     ) -> bool:
         self._hook(service, HookType.PRE_SCHEDULE, execution_data, root_data)
-        try:
-            succeeded = service.schedule(schedule, execution_data, root_data, callback_data)
-        except Exception:
-            ex_data = traceback.format_exc()
-            logger.warning("node(%s) service schedule raised:\n%s", self.node.id, ex_data)
-            execution_data.outputs["ex_data"] = ex_data
-            self.runtime.node_schedule_exception(root_pipeline_id, self.node.id, ex_data)
-            self._hook(service, HookType.NODE_SCHEDULE_EXCEPTION, execution_data, root_data, callback_data)
-            return True
-        if succeeded:
-            self._hook(service, HookType.POST_SCHEDULE, execution_data, root_data)
-        return not succeeded
+        return self._call_service(
+            "schedule",
+            service,
+            lambda: service.schedule(schedule, execution_data, root_data, callback_data),
+            execution_data,
+            root_data,
+            root_pipeline_id,
+            callback_data,
+        )
 
     def _add_schedule_times(
         self, schedule: Schedule, recover_point: Optional[ScheduleInterruptPoint]
@@ -139,11 +165,10 @@ class ServiceScheduleMixin(ServiceHandlerBase):
         self.interrupter.check_point.handler_data.schedule_times_added = True
         self.interrupter.check(ScheduleKeyPoint.SA_SERVICE_SCHEDULE_TIME_ADDED)
 
-    def _schedule_again(
-        self, service, schedule: Schedule, execution_data: ExecutionData, root_data: ExecutionData
-    ) -> ScheduleResult:
+    def _schedule_again(self, service, schedule: Schedule, warm: WarmPoll) -> ScheduleResult:
         """Not done yet: POLL runs again after ``schedule_after`` s; callbacks wait for the next one."""
-        self.runtime.set_execution_data(self.node.id, execution_data)
+        execution_data, root_data = warm.execution_data, warm.root_data
+        save_execution_data(self.runtime, self.node.id, execution_data, warm.stored)
         if schedule.type != ScheduleType.POLL:
             return ScheduleResult(
                 has_next_schedule=False, schedule_after=-1, schedule_done=False, next_node_id=None

@@ -6,10 +6,9 @@ execute (execution.md §2) runs in named phases: ``_prepare_inputs`` → ``_run_
 
 import copy
 import logging
-import traceback
 from typing import Any, Dict, List, Optional
 
-from bamboo_engine.context import ContextHydrateError, load_context_for_templates, root_pipeline_inputs
+from bamboo_engine.context import ContextHydrateError, load_context_for_templates
 from bamboo_engine.eri.models.event import HookType
 from bamboo_engine.eri.models.handler import ExecuteResult
 from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint
@@ -24,7 +23,7 @@ from bamboo_engine.handlers._common import (
     next_result,
     sleep_result,
 )
-from bamboo_engine.handlers._service_common import ServiceLoadError
+from bamboo_engine.handlers._service_common import ServiceLoadError, WarmPoll, stored_form
 from bamboo_engine.handlers._service_schedule import ServiceScheduleMixin
 from bamboo_engine.interrupt import ExecuteKeyPoint
 from bamboo_engine.template import Template
@@ -51,7 +50,7 @@ class ServiceActivityHandler(ServiceScheduleMixin):
     ) -> ExecuteResult:
         node = self.node
         data = self.runtime.get_data(node.id)
-        root_inputs = root_pipeline_inputs(self.runtime, process_info.root_pipeline_id)
+        root_inputs = self.memo.root_pipeline_inputs(self.runtime, process_info.root_pipeline_id)
         try:
             inputs = self._prepare_inputs(process_info, data, root_inputs, loop, inner_loop)
         except InputsPrepareError as err:
@@ -68,7 +67,7 @@ class ServiceActivityHandler(ServiceScheduleMixin):
         self._mark_outputs(execution_data.outputs, failed, loop, inner_loop)
 
         if not failed and service.need_schedule():
-            return self._wait_for_schedule(service, execution_data, root_data)
+            return self._wait_for_schedule(service, execution_data, root_data, data.outputs)
         return self._apply_result(
             process_info, data, service, execution_data, root_data, failed, version, inner_loop
         )
@@ -176,26 +175,29 @@ class ServiceActivityHandler(ServiceScheduleMixin):
     ) -> bool:
         self._hook(service, HookType.NODE_ENTER, execution_data, root_data)
         self._hook(service, HookType.PRE_EXECUTE, execution_data, root_data)
-        try:
-            succeeded = service.execute(data=execution_data, root_pipeline_data=root_data)
-        except Exception:
-            ex_data = traceback.format_exc()
-            logger.warning("node(%s) service execute raised:\n%s", self.node.id, ex_data)
-            execution_data.outputs["ex_data"] = ex_data
-            self.runtime.node_execute_exception(root_pipeline_id, self.node.id, ex_data)
-            self._hook(service, HookType.NODE_EXECUTE_EXCEPTION, execution_data, root_data)
-            return True
-        if succeeded:
-            self._hook(service, HookType.POST_EXECUTE, execution_data, root_data)
-        return not succeeded
+        return self._call_service(
+            "execute",
+            service,
+            lambda: service.execute(data=execution_data, root_pipeline_data=root_data),
+            execution_data,
+            root_data,
+            root_pipeline_id,
+        )
 
     # ------------------------------------------------------------------ phase 3: outcome
 
     def _wait_for_schedule(
-        self, service, execution_data: ExecutionData, root_data: ExecutionData
+        self, service, execution_data: ExecutionData, root_data: ExecutionData, data_outputs: Dict[str, str]
     ) -> ExecuteResult:
-        """Save the execution data; the engine creates the schedule and the process sleeps."""
+        """Save the execution data; the engine creates the schedule and the process sleeps.
+
+        What the first poll needs is kept in memory: when the engine runs that poll right away in this
+        worker (``Engine.INLINE_FIRST_POLL``), it does not read any of it back.
+        """
         self.runtime.set_execution_data(self.node.id, execution_data)
+        self.warm_poll = WarmPoll(
+            execution_data, root_data, data_outputs, stored_form(self.runtime, execution_data)
+        )
         schedule_type = service.schedule_type()
         schedule_after = -1
         if schedule_type == ScheduleType.POLL:

@@ -187,7 +187,7 @@ class TestCyclesAndErrors:
 
 
 class TestLoading:
-    def test_loads_referenced_keys_and_transitive_references_in_one_values_call(self):
+    def test_loads_referenced_keys_and_their_references(self):
         runtime = StubRuntime(
             contexts={
                 "p": {
@@ -200,8 +200,33 @@ class TestLoading:
         )
         context = load_context_for_templates(runtime, "p", {"x": "${a}", "y": ["${a}"]})
         assert context.hydrate() == {"${a}": "B+", "${b}": "B"}
-        value_calls = [c for c in runtime.calls if c[0] == "get_context_values"]
-        assert value_calls == [("get_context_values", "p", {"${a}", "${b}"})]
+        # the values are read first and their (plain) references right after: two calls
+        assert [c[0] for c in runtime.calls] == ["get_context_values", "get_context_values"]
+
+    def test_plain_values_cost_one_call(self):
+        runtime = StubRuntime(
+            contexts={"p": {"${a}": cv("${a}", PLAIN, "A"), "${b}": cv("${b}", PLAIN, "B")}},
+            references={"p": {}},
+        )
+        context = load_context_for_templates(runtime, "p", "${a}-${b}-${missing}")
+        assert context.hydrate() == {"${a}": "A", "${b}": "B"}
+        assert runtime.calls == [("get_context_values", "p", {"${a}", "${b}", "${missing}"})]
+
+    def test_deep_reference_chains_fall_back_to_the_stored_references(self):
+        runtime = StubRuntime(
+            contexts={
+                "p": {
+                    "${a}": cv("${a}", SPLICE, "${b}a"),
+                    "${b}": cv("${b}", SPLICE, "${c}b"),
+                    "${c}": cv("${c}", SPLICE, "${d}c"),
+                    "${d}": cv("${d}", PLAIN, "d"),
+                }
+            },
+            references={"p": {"${a}": {"${b}", "${c}", "${d}"}, "${b}": {"${c}", "${d}"}, "${c}": {"${d}"}}},
+        )
+        context = load_context_for_keys(runtime, "p", {"${a}"})
+        assert context.hydrate()["${a}"] == "dcba"
+        assert len(runtime.calls) <= 4
 
     def test_no_references_means_no_runtime_calls(self):
         runtime = StubRuntime()

@@ -1,0 +1,158 @@
+"""Entering a node: the checks and state bookkeeping before its handler runs (execution.md §5 step 3–4).
+
+Stops the process on a revoked root or a suspended pipeline, and decides how the node is entered: fresh,
+re-entry of a finished node (its last run archived first), retry, appointment pause, or over the rerun
+limit; then sets it RUNNING and hands the counters and the new version to the handler.
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Optional
+
+from bamboo_engine import states
+from bamboo_engine.engine.hooks import archive_run
+from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint
+from bamboo_engine.eri.models.node import Node, NodeType
+from bamboo_engine.eri.models.runtime import ProcessInfo, State
+from bamboo_engine.interrupt import ExecuteInterrupter, ExecuteKeyPoint
+
+logger = logging.getLogger("bamboo_engine")
+
+CHILD_PIPELINE_TYPES = frozenset({NodeType.SubProcess, NodeType.SubCanvas})
+ENTERABLE_STATES = states.INVERTED_TRANSITION[states.RUNNING]
+
+
+@dataclass(frozen=True)
+class NodeEntry:
+    """How the node was entered: the counters and state version the handler runs with."""
+
+    loop: int
+    inner_loop: int
+    version: str
+
+
+class NodeEntryMixin:
+    """The node-entry half of :class:`~bamboo_engine.engine.execute_loop.ExecuteStep`."""
+
+    if TYPE_CHECKING:
+        runtime: Any
+        process_id: int
+        process_info: ProcessInfo
+        interrupter: ExecuteInterrupter
+
+        def _sleep(self) -> None: ...
+
+    def _enter(self, node: Node, recover_point: Optional[ExecuteInterruptPoint]) -> Optional[NodeEntry]:
+        """Checks and state bookkeeping before the handler; None when the process stopped instead."""
+        if recover_point is not None and recover_point.running_node_version:
+            return self._reenter_after_interrupt(node, recover_point.running_node_version)
+        # One read answers both "is a pipeline on the stack revoked/suspended" and "does the node have
+        # a state"; the full state is read only for nodes that have one (re-entry, retry, appointment).
+        names = self.runtime.batch_get_state_name([*self.process_info.pipeline_stack, node.id])
+        if self._stopped_by_pipelines(names):
+            return None
+        state_name = names.get(node.id)
+        self.interrupter.check_and_set(
+            ExecuteKeyPoint.SET_NODE_RUNNING_PRE_CHECK_DONE, state_already_exist=state_name is not None
+        )
+        entry: Optional[NodeEntry]
+        if state_name is None:
+            entry = self._set_running(node, loop=1, inner_loop=1)
+        else:
+            recovering = (
+                recover_point is not None
+                and recover_point.name == ExecuteKeyPoint.SET_NODE_RUNNING_PRE_CHECK_DONE.value
+            )
+            entry = self._enter_existing(node, self.runtime.get_state(node.id), recovering)
+        if entry is not None:
+            self.interrupter.check_and_set(
+                ExecuteKeyPoint.SET_NODE_RUNNING_DONE, running_node_version=entry.version
+            )
+            self.runtime.node_enter(self.process_info.root_pipeline_id, node.id)
+        return entry
+
+    def _stopped_by_pipelines(self, names: dict) -> bool:
+        if names.get(self.process_info.root_pipeline_id) == states.REVOKED:
+            self.runtime.die(self.process_id)
+            return True
+        for pipeline_id in self.process_info.pipeline_stack:
+            if names.get(pipeline_id) == states.SUSPENDED:
+                self.runtime.suspend(self.process_id, by=pipeline_id)
+                return True
+        return False
+
+    def _enter_existing(self, node: Node, state: State, recovering: bool) -> Optional[NodeEntry]:
+        if state.name == states.FINISHED and node.type not in CHILD_PIPELINE_TYPES:
+            limit = self.runtime.node_rerun_limit(self.process_info.root_pipeline_id, node.id)
+            if state.loop > limit:
+                self._fail_rerun_limit(node, limit)
+                return None
+        if state.name == states.SUSPENDED:
+            # An appointment pause: the state was created before the node ran, without root/parent.
+            self.runtime.set_state_root_and_parent(
+                node.id,
+                root_id=self.process_info.root_pipeline_id,
+                parent_id=self.process_info.top_pipeline_id,
+            )
+            self.runtime.suspend(self.process_id, by=node.id)
+            return None
+        if state.name == states.RUNNING and recovering:
+            # The interrupted attempt's set RUNNING went through; adopt it rather than sleeping on it.
+            return NodeEntry(state.loop, state.inner_loop, state.version)
+        if state.name not in ENTERABLE_STATES:
+            self._sleep()
+            return None
+        if state.name == states.FINISHED:
+            return self._reenter(node, state)
+        if state.name == states.READY and node.loop_enabled:
+            return self._set_running(node, loop=1, inner_loop=1)
+        return self._set_running(node, loop=state.loop, inner_loop=state.inner_loop)
+
+    def _reenter(self, node: Node, state: State) -> NodeEntry:
+        """A finished node is entered again (graph cycle or node loop): archive the last run first."""
+        archive_run(self.runtime, state)
+        return self._set_running(
+            node,
+            loop=state.loop + 1,
+            inner_loop=state.inner_loop + 1,
+            refresh_version=True,
+            reset_skip=True,
+            reset_error_ignored=True,
+            reset_retry=not node.loop_enabled,
+            clear_archived_time=True,
+        )
+
+    def _set_running(self, node: Node, loop: int, inner_loop: int, **flags: bool) -> NodeEntry:
+        version = self.runtime.set_state(
+            node_id=node.id,
+            to_state=states.RUNNING,
+            loop=loop,
+            inner_loop=inner_loop,
+            root_id=self.process_info.root_pipeline_id,
+            parent_id=self.process_info.top_pipeline_id,
+            set_started_time=True,
+            **flags,
+        )
+        return NodeEntry(loop, inner_loop, version)
+
+    def _reenter_after_interrupt(self, node: Node, running_version: str) -> Optional[NodeEntry]:
+        """The interrupted attempt had set the node RUNNING; continue with that run if it is still current."""
+        state = self.runtime.get_state(node.id)
+        if state.name == states.RUNNING and state.version == running_version:
+            return NodeEntry(state.loop, state.inner_loop, state.version)
+        logger.info("node(%s) changed while its execute was interrupted (now %s), stop", node.id, state.name)
+        self._sleep()
+        return None
+
+    def _fail_rerun_limit(self, node: Node, limit: int) -> None:
+        self.runtime.set_execution_data_outputs(
+            node.id, {"ex_data": f"node execution exceed rerun limit {limit}"}
+        )
+        self.runtime.set_state(
+            node_id=node.id,
+            to_state=states.FAILED,
+            root_id=self.process_info.root_pipeline_id,
+            parent_id=self.process_info.top_pipeline_id,
+            set_archive_time=True,
+        )
+        self._sleep()
