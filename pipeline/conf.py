@@ -19,6 +19,8 @@ DEFAULTS: Dict[str, Any] = {
     "BAMBOO_DJANGO_ERI_DEDUPE_DELIVERIES": True,
     # Days a delivery claim is kept (a broker never redelivers a message older than this).
     "BAMBOO_DJANGO_ERI_DELIVERY_CLAIM_DAYS": 7,
+    # Seconds a claimed message is leased to its worker; a redelivery after that takes it over.
+    "BAMBOO_DJANGO_ERI_DELIVERY_LEASE_SECONDS": 30,
     "PIPELINE_EXCLUSIVE_GATEWAY_EXPR_FUNC": None,
     "PIPELINE_EXCLUSIVE_GATEWAY_EXPR_FUNC_CHECK": True,
     "PIPELINE_EXCLUSIVE_GATEWAY_EXPR_FUNC_TEXT": "1==1",

@@ -249,15 +249,20 @@ class LogEntry(models.Model):
 
 
 class DeliveryClaim(models.Model):
-    """One delivered execute/schedule message, so that a duplicate delivery of it changes nothing.
+    """One delivered execute/schedule message: a lease on running it, then a record that it ran.
 
     Every message carries a unique token in its headers; the consumer inserts the token here before it
-    runs the engine, and a delivery whose token is already present is dropped (see docs/delivery.md).
+    runs the engine (with a lease kept alive while it runs) and marks it ``done`` when the task body
+    returns. A later delivery of a done token is dropped; one whose lease ran out (the worker died) takes
+    the message over (see docs/delivery.md).
     """
 
     id = models.BigAutoField(primary_key=True)
     token = models.CharField("message token", max_length=64, unique=True)
     claimed_at = models.DateTimeField("claimed at", auto_now_add=True)
+    owner = models.CharField("claimed by (host:pid)", max_length=128, default="")
+    lease_until = models.DateTimeField("lease ends at", null=True)
+    done = models.BooleanField("task body returned", default=False)
 
     class Meta:
         verbose_name = "delivery claim"

@@ -1,8 +1,10 @@
 """The Celery tasks of the runtime: decode the message, build the runtime, call the engine.
 
 Tasks are acknowledged late and re-queued if the worker process dies (``acks_late``,
-``reject_on_worker_lost``); a duplicate delivery is recognised by its delivery token and dropped
-(:mod:`pipeline.eri.celery.delivery`). Database errors raised while claiming are retried by Celery.
+``reject_on_worker_lost``). Each delivery claims its token first (:mod:`pipeline.eri.celery.delivery`):
+a duplicate of a message that ran is dropped, a delivery while another one holds the lease is re-sent for
+after the lease, and a delivery whose claimant died takes the run over where it stopped
+(:mod:`pipeline.eri.celery.takeover`). Database errors raised while claiming are retried by Celery.
 """
 
 import logging
@@ -22,8 +24,15 @@ from bamboo_engine.metrics import (
     labelled,
 )
 from pipeline.conf import settings
-from pipeline.eri.celery.delivery import claim_delivery, delete_expired_claims
+from pipeline.eri.celery.delivery import (
+    Verdict,
+    claim_delivery,
+    delete_expired_claims,
+    holding,
+    resend_later,
+)
 from pipeline.eri.celery.queues import EXECUTE_TASK_NAME, SCHEDULE_TASK_NAME
+from pipeline.eri.celery.takeover import plan_execute_takeover, release_dead_schedule_lock
 from pipeline.eri.runtime import BambooDjangoRuntime
 
 logger = logging.getLogger(__name__)
@@ -34,8 +43,9 @@ _DELIVERY = {
     "ignore_result": True,
     "acks_late": True,
     "reject_on_worker_lost": True,
-    # Only the delivery claim can raise these before the engine runs (the engine turns them into
-    # interrupts itself); retrying the message keeps it from being lost while the database is away.
+    # The engine turns these into interrupts itself; the claim and the takeover reads can raise them.
+    # Retrying keeps the message from being lost while the database is away: the claim of a retried
+    # message is left open, so the retry takes it over once its lease ended (delivery.holding).
     "autoretry_for": _DB_ERRORS,
     "retry_backoff": True,
     "max_retries": 10,
@@ -58,29 +68,43 @@ def execute(
     headers: dict = None,
     **kwargs,
 ):
-    if not claim_delivery(EXECUTE_TASK_NAME, headers):
+    claim = claim_delivery(EXECUTE_TASK_NAME, headers)
+    if claim.verdict is Verdict.DEFER:
+        message = dict(kwargs, process_id=process_id, node_id=node_id, root_pipeline_id=root_pipeline_id)
+        message.update(parent_pipeline_id=parent_pipeline_id, recover_point=recover_point, headers=headers)
+        resend_later(EXECUTE_TASK_NAME, message, claim.retry_after)
+    if not claim.runs:
         return
-    _observe_claim_delay(ENGINE_RUNTIME_EXECUTE_TASK_CLAIM_DELAY, headers)
-    runtime = BambooDjangoRuntime()
-    runtime.scope_to_message()
-    interrupter = ExecuteInterrupter(
-        runtime,
-        node_id,
-        process_id,
-        parent_pipeline_id,  # type: ignore[arg-type]
-        root_pipeline_id,  # type: ignore[arg-type]
-        None,
-        recover_point,
-        headers,
-    )
-    Engine(runtime).execute(
-        process_id=process_id,
-        node_id=node_id,
-        root_pipeline_id=root_pipeline_id,
-        parent_pipeline_id=parent_pipeline_id,
-        interrupter=interrupter,
-        headers=headers,
-    )
+    with holding(claim, _DB_ERRORS):
+        _observe_claim_delay(ENGINE_RUNTIME_EXECUTE_TASK_CLAIM_DELAY, headers)
+        runtime = BambooDjangoRuntime()
+        runtime.scope_to_message()
+        point = recover_point
+        if claim.verdict is Verdict.TAKE_OVER:
+            plan = plan_execute_takeover(
+                runtime, process_id, node_id, parent_pipeline_id, recover_point, claim.claimed_at
+            )
+            if plan is None:
+                return
+            node_id, parent_pipeline_id, point = plan.node_id, plan.parent_pipeline_id, plan.recover_point
+        interrupter = ExecuteInterrupter(
+            runtime,
+            node_id,
+            process_id,
+            parent_pipeline_id,  # type: ignore[arg-type]
+            root_pipeline_id,  # type: ignore[arg-type]
+            None,
+            point,
+            headers,
+        )
+        Engine(runtime).execute(
+            process_id=process_id,
+            node_id=node_id,
+            root_pipeline_id=root_pipeline_id,
+            parent_pipeline_id=parent_pipeline_id,
+            interrupter=interrupter,
+            headers=headers,
+        )
 
 
 @shared_task(name=SCHEDULE_TASK_NAME, **_DELIVERY)
@@ -93,22 +117,30 @@ def schedule(
     headers: dict = None,
     **kwargs,
 ):
-    if not claim_delivery(SCHEDULE_TASK_NAME, headers):
+    claim = claim_delivery(SCHEDULE_TASK_NAME, headers)
+    if claim.verdict is Verdict.DEFER:
+        message = dict(kwargs, process_id=process_id, node_id=node_id, schedule_id=schedule_id)
+        message.update(callback_data_id=callback_data_id, recover_point=recover_point, headers=headers)
+        resend_later(SCHEDULE_TASK_NAME, message, claim.retry_after)
+    if not claim.runs:
         return
-    _observe_claim_delay(ENGINE_RUNTIME_SCHEDULE_TASK_CLAIM_DELAY, headers)
-    runtime = BambooDjangoRuntime()
-    runtime.scope_to_message()
-    interrupter = ScheduleInterrupter(
-        runtime, node_id, process_id, schedule_id, callback_data_id, None, recover_point, headers
-    )
-    Engine(runtime).schedule(
-        process_id=process_id,
-        node_id=node_id,
-        schedule_id=schedule_id,
-        interrupter=interrupter,
-        headers=headers,
-        callback_data_id=callback_data_id,
-    )
+    with holding(claim, _DB_ERRORS):
+        _observe_claim_delay(ENGINE_RUNTIME_SCHEDULE_TASK_CLAIM_DELAY, headers)
+        if claim.verdict is Verdict.TAKE_OVER and release_dead_schedule_lock(schedule_id, recover_point):
+            logger.warning("schedule(%s) lock of the dead run released", schedule_id)
+        runtime = BambooDjangoRuntime()
+        runtime.scope_to_message()
+        interrupter = ScheduleInterrupter(
+            runtime, node_id, process_id, schedule_id, callback_data_id, None, recover_point, headers
+        )
+        Engine(runtime).schedule(
+            process_id=process_id,
+            node_id=node_id,
+            schedule_id=schedule_id,
+            interrupter=interrupter,
+            headers=headers,
+            callback_data_id=callback_data_id,
+        )
 
 
 @shared_task(name=CLEAN_EXPIRED_LOG_TASK_NAME, ignore_result=True)
