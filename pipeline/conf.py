@@ -21,6 +21,15 @@ DEFAULTS: Dict[str, Any] = {
     "BAMBOO_DJANGO_ERI_DELIVERY_CLAIM_DAYS": 7,
     # Seconds a claimed message is leased to its worker; a redelivery after that takes it over.
     "BAMBOO_DJANGO_ERI_DELIVERY_LEASE_SECONDS": 30,
+    # Stuck-pipeline healing (docs/healing.md): a process whose heartbeat is older than STALE is a
+    # candidate; it is stuck once it stayed unchanged for CONFIRM s (a POLL: its interval + POLL_GRACE).
+    "BAMBOO_HEALING_STALE_SECONDS": 300,
+    "BAMBOO_HEALING_CONFIRM_SECONDS": 120,
+    "BAMBOO_HEALING_POLL_GRACE_SECONDS": 120,
+    "BAMBOO_HEALING_SCAN_LIMIT": 2000,
+    # Re-dispatches per root pipeline per hour, and per pass before the circuit breaker opens.
+    "BAMBOO_HEALING_MAX_PER_PIPELINE_PER_HOUR": 3,
+    "BAMBOO_HEALING_MAX_PER_PASS": 50,
     "PIPELINE_EXCLUSIVE_GATEWAY_EXPR_FUNC": None,
     "PIPELINE_EXCLUSIVE_GATEWAY_EXPR_FUNC_CHECK": True,
     "PIPELINE_EXCLUSIVE_GATEWAY_EXPR_FUNC_TEXT": "1==1",

@@ -388,3 +388,6 @@ class DeliveryClaimAdmin(ReadOnlyAdmin):
     search_fields = ("=token",)
     list_filter = ("claimed_at",)
     fields = field_names(models.DeliveryClaim)
+
+
+from pipeline.eri.healing import admin as _healing_admin  # noqa: E402,F401  (registers the healing admin)

@@ -271,3 +271,53 @@ class DeliveryClaim(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class HealingRecord(models.Model):
+    """What the stuck-pipeline healer found and did (``pipeline.eri.healing``): the audit trail.
+
+    One row per confirmed stuck process and decision (re-dispatched, only reported, held back by the
+    per-pipeline rate limit or by the per-pass circuit breaker). Rows are never updated.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField("recorded at", default=timezone.now)
+    root_pipeline_id = models.CharField("root pipeline id", max_length=ID_LENGTH, default="")
+    process_id = models.BigIntegerField("process id", default=-1)
+    node_id = models.CharField("node id", max_length=ID_LENGTH, default="")
+    reason = models.CharField("why the process is stuck", max_length=64)
+    action = models.CharField("what the healer did", max_length=32)
+    fingerprint = models.CharField("process fingerprint", max_length=64, default="")
+    detail = models.TextField("detail (JSON)", default="{}")
+
+    class Meta:
+        verbose_name = "healing record"
+        verbose_name_plural = "healing records"
+        indexes = [
+            models.Index(fields=["root_pipeline_id", "created_at"], name="eri_healing_root_time"),
+            models.Index(fields=["process_id", "created_at"], name="eri_healing_process_time"),
+            models.Index(fields=["created_at"], name="eri_healing_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.reason} of {self.root_pipeline_id} (process {self.process_id})"
+
+
+class HealingWatch(models.Model):
+    """A process the healer is watching: how it looked and since when it has looked like that.
+
+    "Makes no progress" is judged by the same fingerprint staying unchanged across healer passes for a
+    quiet period; one row per watched process, updated in place, deleted once the process is fine.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    process_id = models.BigIntegerField("process id", unique=True)
+    fingerprint = models.CharField("process fingerprint", max_length=64)
+    since = models.DateTimeField("unchanged since", default=timezone.now)
+
+    class Meta:
+        verbose_name = "healing watch"
+        verbose_name_plural = "healing watches"
+
+    def __str__(self) -> str:
+        return f"process {self.process_id} unchanged since {self.since}"
