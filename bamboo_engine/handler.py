@@ -4,9 +4,10 @@ Built-in handlers live in :mod:`bamboo_engine.handlers`, one module per node typ
 :func:`register_handler`; :func:`bamboo_engine.handlers.register` imports them all.
 """
 
+import contextlib
 import copy
 from abc import ABCMeta, abstractmethod
-from typing import Any, Callable, Dict, Optional, Type, TypeVar
+from typing import Any, Callable, ContextManager, Dict, Optional, Type, TypeVar
 
 from bamboo_engine.context import root_pipeline_inputs
 from bamboo_engine.eri.models.handler import ExecuteResult, ScheduleResult
@@ -17,6 +18,19 @@ from bamboo_engine.exceptions import InvalidOperationError, NotFoundError
 
 LOOP_KEY = "_loop"
 INNER_LOOP_KEY = "_inner_loop"
+
+
+def atomic_step(runtime) -> ContextManager[Any]:
+    """The runtime's optional ``atomic_step()`` unit, or a no-op for runtimes implementing only the ERI.
+
+    Inside the unit the runtime's writes take effect together or not at all, and messages sent inside it
+    leave only once it completed (see ``bamboo_engine.eri.interfaces.runtime``). The engine groups "put
+    the process to sleep / join / wake" with the dispatches that go with it, and a node's results with
+    its final versioned state. Never put service or plugin code inside: the unit may hold a database
+    transaction or a lock.
+    """
+    unit = getattr(runtime, "atomic_step", None)
+    return unit() if unit is not None else contextlib.nullcontext()
 
 
 class ScheduleNotSupportedError(InvalidOperationError, NotImplementedError):

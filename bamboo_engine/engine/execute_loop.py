@@ -10,6 +10,7 @@ message; the pipeline stack is tracked locally as SubProcess nodes and end event
 node, and the state.
 """
 
+import contextlib
 import logging
 import time
 from typing import Any, List, Optional
@@ -22,7 +23,7 @@ from bamboo_engine.eri.models.handler import ExecuteResult
 from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint
 from bamboo_engine.eri.models.node import Node, NodeType
 from bamboo_engine.eri.models.runtime import DispatchProcess, ProcessInfo, ScheduleType
-from bamboo_engine.handler import HandlerFactory, NodeHandler, StepMemo
+from bamboo_engine.handler import HandlerFactory, NodeHandler, StepMemo, atomic_step
 from bamboo_engine.interrupt import ExecuteInterrupter, ExecuteKeyPoint, ScheduleInterrupter
 from bamboo_engine.metrics import (
     ENGINE_EXECUTE_POST_PROCESS_DURATION,
@@ -131,13 +132,15 @@ class ExecuteStep(NodeEntryMixin):
         the parent still points at its parallel gateway, so nobody else knows where it must go on.
         """
         info = self.process_info
-        if self.runtime.child_process_finish(info.parent_id, self.process_id):
-            self.runtime.execute(
-                process_id=info.parent_id,
-                node_id=info.destination_id,
-                root_pipeline_id=info.root_pipeline_id,
-                parent_pipeline_id=info.top_pipeline_id,
-            )
+        # One unit: a parent woken without its message would be awake with nothing to run it.
+        with atomic_step(self.runtime):
+            if self.runtime.child_process_finish(info.parent_id, self.process_id):
+                self.runtime.execute(
+                    process_id=info.parent_id,
+                    node_id=info.destination_id,
+                    root_pipeline_id=info.root_pipeline_id,
+                    parent_pipeline_id=info.top_pipeline_id,
+                )
 
     def _sleep(self) -> None:
         self.runtime.sleep(self.process_id)
@@ -186,10 +189,14 @@ class ExecuteStep(NodeEntryMixin):
     ) -> Optional[str]:
         if result.schedule_ready:
             return self._start_schedule(node, entry, result, handler)
-        if result.should_sleep:
-            self._sleep()
         if result.dispatch_processes:
-            self._dispatch_children(result.dispatch_processes)
+            # Asleep implies sent: the sleep, the join and the children's messages are one unit.
+            with atomic_step(self.runtime):
+                if result.should_sleep:
+                    self._sleep()
+                self._dispatch_children(result.dispatch_processes)
+        elif result.should_sleep:
+            self._sleep()
         if result.should_die:
             self.runtime.die(self.process_id)
             return None
@@ -205,34 +212,46 @@ class ExecuteStep(NodeEntryMixin):
         the sleep/wake pair, the state check, the lock and the re-reads of a schedule message.
         """
         schedule_type = ScheduleType(result.schedule_type)
+        # Inline only from the handler's memory: a poll that needs the reads of a message (after a
+        # redelivery) is sent as one, so a sleeping process always has its message in flight.
         inline = (
             schedule_type == ScheduleType.POLL
             and result.schedule_after <= 0
             and self.engine.INLINE_FIRST_POLL
+            and handler is not None
+            and handler.ready_for_inline_schedule()
         )
-        warm = inline and handler is not None and handler.ready_for_inline_schedule()
-        if not warm:
-            self._sleep()
         recover_point = self.interrupter.recover_point
         if recover_point is not None and recover_point.set_schedule_done:
+            if not inline:
+                self._sleep()
             return None
-        schedule = self.runtime.set_schedule(
-            process_id=self.process_id, node_id=node.id, version=entry.version, schedule_type=schedule_type
-        )
-        if schedule_type == ScheduleType.POLL and not inline:
-            self.runtime.set_next_schedule(
+        # Asleep implies sent: the sleep, the schedule row and its first POLL message are one unit (an
+        # inline poll keeps the process awake and sends nothing: no unit needed).
+        with atomic_step(self.runtime) if not inline else contextlib.nullcontext():
+            if not inline:
+                self._sleep()
+            schedule = self.runtime.set_schedule(
                 process_id=self.process_id,
                 node_id=node.id,
-                schedule_id=schedule.id,
-                schedule_after=result.schedule_after,
+                version=entry.version,
+                schedule_type=schedule_type,
             )
+            if schedule_type == ScheduleType.POLL and not inline:
+                self.runtime.set_next_schedule(
+                    process_id=self.process_id,
+                    node_id=node.id,
+                    schedule_id=schedule.id,
+                    schedule_after=result.schedule_after,
+                )
         self.interrupter.check_and_set(ExecuteKeyPoint.EXECUTE_DONE_SET_SCHEDULE_DONE, set_schedule_done=True)
         if not inline:
             return None
-        warm_run = NodeRun(entry.loop, entry.inner_loop, entry.version, handler) if warm else None
-        return self._poll_inline(node, schedule, warm_run)
+        return self._poll_inline(
+            node, schedule, NodeRun(entry.loop, entry.inner_loop, entry.version, handler)
+        )
 
-    def _poll_inline(self, node: Node, schedule: Any, warm_run: Optional[NodeRun]) -> Optional[str]:
+    def _poll_inline(self, node: Node, schedule: Any, warm_run: NodeRun) -> Optional[str]:
         """Run a due-now first POLL in this worker instead of a broker round trip.
 
         The step is the one a schedule message runs, so the guarantees are the same; only the message,
@@ -250,8 +269,7 @@ class ExecuteStep(NodeEntryMixin):
             finisher=self.finisher,
             memo=self.memo,
         )
-        before_wait = self._sleep if warm_run is not None else None
-        return step.run_inline(self.process_info, node, schedule, warm_run, before_wait)
+        return step.run_inline(self.process_info, node, schedule, warm_run, self._sleep)
 
     def _dispatch_children(self, children: List[DispatchProcess]) -> None:
         # Join first: a fast child must find the parent already waiting for it.

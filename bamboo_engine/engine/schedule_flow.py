@@ -18,7 +18,7 @@ from bamboo_engine.engine.hooks import NodeFinisher, notify
 from bamboo_engine.eri.models.handler import ScheduleResult
 from bamboo_engine.eri.models.node import Node
 from bamboo_engine.eri.models.runtime import CallbackData, ProcessInfo, Schedule, ScheduleType, State
-from bamboo_engine.handler import HandlerFactory, NodeHandler, StepMemo
+from bamboo_engine.handler import HandlerFactory, NodeHandler, StepMemo, atomic_step
 from bamboo_engine.interrupt import ScheduleInterrupter, ScheduleKeyPoint
 from bamboo_engine.metrics import (
     ENGINE_NODE_SCHEDULE_TIME,
@@ -257,13 +257,15 @@ class ScheduleStep:
                 self.runtime.release_schedule_lock(self.schedule_id)
             self.interrupter.check_and_set(ScheduleKeyPoint.RELEASE_LOCK_DONE, lock_released=True)
         if result.has_next_schedule:
-            self._wait()
-            self.runtime.set_next_schedule(
-                process_id=self.process_id,
-                node_id=self.node_id,
-                schedule_id=self.schedule_id,
-                schedule_after=result.schedule_after,
-            )
+            # Asleep implies sent: an inline poll's process sleeps in one unit with the next POLL.
+            with atomic_step(self.runtime):
+                self._wait()
+                self.runtime.set_next_schedule(
+                    process_id=self.process_id,
+                    node_id=self.node_id,
+                    schedule_id=self.schedule_id,
+                    schedule_after=result.schedule_after,
+                )
             return None
         if not result.schedule_done or result.next_node_id is None:
             self._wait()

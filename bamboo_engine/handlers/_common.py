@@ -1,13 +1,15 @@
 """Helpers shared by the built-in handlers: result shapes, finishing and failing a node."""
 
+import contextlib
 import logging
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from bamboo_engine import states
 from bamboo_engine.config import Settings
 from bamboo_engine.eri.models.handler import ExecuteResult, ScheduleResult
 from bamboo_engine.eri.models.runtime import ContextValue, ContextValueType, DispatchProcess, ExecutionData
-from bamboo_engine.handler import INNER_LOOP_KEY, LOOP_KEY
+from bamboo_engine.exceptions import StateVersionNotMatchError
+from bamboo_engine.handler import INNER_LOOP_KEY, LOOP_KEY, atomic_step
 
 logger = logging.getLogger("bamboo_engine")
 
@@ -64,15 +66,83 @@ def finish_node(runtime, node_id: str, version: Optional[str], error_ignored: bo
     )
 
 
-def fail_node_state(runtime, node_id: str, version: Optional[str]) -> None:
-    """Set the node FAILED with archive time (idempotent for a redelivered message)."""
-    runtime.set_state(
-        node_id=node_id,
-        to_state=states.FAILED,
-        version=version,
-        set_archive_time=True,
-        ignore_boring_set=True,
-    )
+class _StaleRun(Exception):
+    """The node's state version changed while this run worked on it (forced fail, timeout, ...)."""
+
+
+def settle_node(
+    runtime,
+    node_id: str,
+    version: Optional[str],
+    to_state: str,
+    write_results: Optional[Callable[[], None]],
+    error_ignored: bool = False,
+) -> bool:
+    """Write a run's results, then its final state, as one unit; False when the run is stale.
+
+    Order: results first, versioned state last. Every observer that sees FINISHED/FAILED also sees the
+    outputs, and a runtime without ``atomic_step`` that fails between the two leaves the node RUNNING
+    (an interrupt or a crash takeover runs the step again) instead of a final node without results.
+
+    A state version that changed since the run set the node RUNNING (``forced_fail_activity``, a node
+    timeout) makes the run stale: its results are dropped. With the runtime's ``atomic_step`` (Django:
+    one transaction; in-memory: the store lock and a snapshot) the versioned state write is what decides,
+    and a mismatch undoes the result writes of the unit, so the forced failure's ``ex_data`` survives.
+    ``ignore_boring_set`` keeps a redelivered message idempotent (same state, same version); the same
+    state with another version is a stale run too.
+
+    Args:
+        write_results: the run's execution data and context writes (no service code: the unit may hold
+            a transaction or a lock); None when there is nothing to write (no unit is needed then).
+    """
+    try:
+        with atomic_step(runtime) if write_results is not None else contextlib.nullcontext():
+            if write_results is not None:
+                write_results()
+            written = runtime.set_state(
+                node_id=node_id,
+                to_state=to_state,
+                version=version,
+                error_ignored=error_ignored,
+                set_archive_time=True,
+                ignore_boring_set=True,
+            )
+            if version is not None and written != version:
+                raise _StaleRun(f"state version is {written}")
+    except (StateVersionNotMatchError, _StaleRun) as err:
+        logger.warning(
+            "node(%s) run of version %s is stale (%s): its results are dropped, %s not set",
+            node_id,
+            version,
+            err,
+            to_state,
+        )
+        return False
+    return True
+
+
+def write_if_current(runtime, node_id: str, version: Optional[str], write: Callable[[], None]) -> bool:
+    """Run ``write`` (execution data of a node that keeps waiting) unless the run is stale.
+
+    Such a write is not followed by a state change that could carry the version check, so the version
+    is read right before it (one ``get_state``), inside ``atomic_step`` (in-memory: under the store lock,
+    so the check is exact; Django: the window shrinks to the two statements).
+
+    Returns:
+        False when the node's state version is no longer ``version`` (nothing was written).
+    """
+    with atomic_step(runtime):
+        current = runtime.get_state(node_id).version
+        if version is not None and current != version:
+            logger.warning(
+                "node(%s) run of version %s is stale (state version is %s): its results are dropped",
+                node_id,
+                version,
+                current,
+            )
+            return False
+        write()
+    return True
 
 
 def fail_node(
@@ -92,11 +162,14 @@ def fail_node(
     logger.info("node(%s) failed: %s", node_id, ex_data)
     outputs = dict(outputs or {})
     outputs["ex_data"] = ex_data
-    if inputs is None:
-        runtime.set_execution_data_outputs(node_id, outputs)
-    else:
-        runtime.set_execution_data(node_id, ExecutionData(inputs, outputs))
-    fail_node_state(runtime, node_id, version)
+
+    def write_results() -> None:
+        if inputs is None:
+            runtime.set_execution_data_outputs(node_id, outputs)
+        else:
+            runtime.set_execution_data(node_id, ExecutionData(inputs, outputs))
+
+    settle_node(runtime, node_id, version, states.FAILED, write_results)
     return sleep_result()
 
 

@@ -5,12 +5,13 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Tuple
 
+from bamboo_engine import states
 from bamboo_engine.context import Context
 from bamboo_engine.eri.models.event import HookType
 from bamboo_engine.eri.models.node import ServiceActivity as ServiceActivityNode
 from bamboo_engine.eri.models.runtime import CallbackData, ExecutionData, ProcessInfo
 from bamboo_engine.handler import INNER_LOOP_KEY, LOOP_KEY, NodeHandler
-from bamboo_engine.handlers._common import fail_node_state, finish_node, is_interrupt_error
+from bamboo_engine.handlers._common import is_interrupt_error, settle_node
 
 logger = logging.getLogger("bamboo_engine")
 
@@ -59,23 +60,15 @@ def stored_form(runtime, execution_data: ExecutionData) -> Stored:
     return tuple(serialized)  # type: ignore[return-value]
 
 
-def save_execution_data(runtime, node_id: str, execution_data: ExecutionData, stored: Stored) -> Stored:
-    """Write the execution data unless the runtime already holds exactly this (``stored``).
+def execution_data_changed(runtime, execution_data: ExecutionData, stored: Stored) -> bool:
+    """Whether ``execution_data`` differs from what the runtime holds (``stored``; unknown: changed).
 
     A poll that changed nothing (the common case: the service finishes on its first poll) then costs
     no write. Comparing the runtime's own serialized form keeps the skip exact: what would be written
     is byte for byte what is stored.
-
-    Returns:
-        The stored form after the call (None when ``stored`` was not known: nothing to compare with).
     """
-    if stored is None:
-        runtime.set_execution_data(node_id, execution_data)
-        return None
     current = stored_form(runtime, execution_data)
-    if current is None or current != stored:
-        runtime.set_execution_data(node_id, execution_data)
-    return current
+    return stored is None or current is None or current != stored
 
 
 class ServiceHandlerBase(NodeHandler):
@@ -83,6 +76,8 @@ class ServiceHandlerBase(NodeHandler):
 
     node: ServiceActivityNode
     warm_poll: Optional[WarmPoll] = None
+    # The node's state version changed under this run (forced fail, timeout): its results were dropped.
+    stale: bool = False
 
     def ready_for_inline_schedule(self) -> bool:
         return self.warm_poll is not None
@@ -184,6 +179,8 @@ class ServiceHandlerBase(NodeHandler):
 
         Outputs are mapped into the context in every branch (also on plain failure, so downstream
         retries see them) and before the final state is written, so observers of the state see them.
+        A stale run (the state version changed meanwhile) writes nothing, sets :attr:`stale` and
+        returns None (see :func:`~bamboo_engine.handlers._common.settle_node`).
 
         Args:
             stored: what the runtime already holds for the execution data, if known (saves a write).
@@ -201,13 +198,19 @@ class ServiceHandlerBase(NodeHandler):
             on_fail()
             next_node_id = None
 
-        save_execution_data(self.runtime, node.id, execution_data, stored)
-        if data_outputs:
-            Context(self.runtime, [], {}, inner_loop).extract_outputs(
-                pipeline_id, data_outputs, execution_data.outputs, node=node
-            )
-        if next_node_id is None:
-            fail_node_state(self.runtime, node.id, version)
-        else:
-            finish_node(self.runtime, node.id, version, error_ignored=error_ignored)
+        save = execution_data_changed(self.runtime, execution_data, stored)
+
+        def write_results() -> None:
+            if save:
+                self.runtime.set_execution_data(node.id, execution_data)
+            if data_outputs:
+                Context(self.runtime, [], {}, inner_loop).extract_outputs(
+                    pipeline_id, data_outputs, execution_data.outputs, node=node
+                )
+
+        to_state = states.FAILED if next_node_id is None else states.FINISHED
+        writes = write_results if save or data_outputs else None
+        if not settle_node(self.runtime, node.id, version, to_state, writes, error_ignored):
+            self.stale = True
+            return None
         return next_node_id

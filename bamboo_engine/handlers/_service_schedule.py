@@ -7,12 +7,12 @@ from bamboo_engine.eri.models.event import HookType
 from bamboo_engine.eri.models.handler import ScheduleResult
 from bamboo_engine.eri.models.interrupt import ScheduleInterruptPoint
 from bamboo_engine.eri.models.runtime import CallbackData, ExecutionData, ProcessInfo, Schedule, ScheduleType
-from bamboo_engine.handlers._common import fail_node, schedule_finished_result
+from bamboo_engine.handlers._common import fail_node, schedule_finished_result, write_if_current
 from bamboo_engine.handlers._service_common import (
     ServiceHandlerBase,
     ServiceLoadError,
     WarmPoll,
-    save_execution_data,
+    execution_data_changed,
     stored_form,
 )
 from bamboo_engine.interrupt import ScheduleKeyPoint
@@ -76,7 +76,16 @@ class ServiceScheduleMixin(ServiceHandlerBase):
             on_fail,
             stored=warm.stored,
         )
+        if self.stale:
+            return self._drop_stale(schedule)
         return schedule_finished_result(next_node_id)
+
+    def _drop_stale(self, schedule: Schedule) -> ScheduleResult:
+        """The node changed under this poll (e.g. forced to fail): end its schedule, the process waits."""
+        self.runtime.expire_schedule(schedule.id)
+        return ScheduleResult(
+            has_next_schedule=False, schedule_after=-1, schedule_done=False, next_node_id=None
+        )
 
     def _poll_service(self, process_info: ProcessInfo, schedule: Schedule, loop: int, inner_loop: int):
         """The service instance execute ran (inline first poll), else a fresh one as for a message.
@@ -168,7 +177,12 @@ class ServiceScheduleMixin(ServiceHandlerBase):
     def _schedule_again(self, service, schedule: Schedule, warm: WarmPoll) -> ScheduleResult:
         """Not done yet: POLL runs again after ``schedule_after`` s; callbacks wait for the next one."""
         execution_data, root_data = warm.execution_data, warm.root_data
-        save_execution_data(self.runtime, self.node.id, execution_data, warm.stored)
+        if execution_data_changed(self.runtime, execution_data, warm.stored):
+            # No state change follows this write to carry the version check: check right before it.
+            write = lambda: self.runtime.set_execution_data(self.node.id, execution_data)  # noqa: E731
+            if not write_if_current(self.runtime, self.node.id, schedule.version, write):
+                self.stale = True
+                return self._drop_stale(schedule)
         if schedule.type != ScheduleType.POLL:
             return ScheduleResult(
                 has_next_schedule=False, schedule_after=-1, schedule_done=False, next_node_id=None

@@ -22,6 +22,7 @@ from bamboo_engine.handlers._common import (
     loop_inputs,
     next_result,
     sleep_result,
+    write_if_current,
 )
 from bamboo_engine.handlers._service_common import ServiceLoadError, WarmPoll, stored_form
 from bamboo_engine.handlers._service_schedule import ServiceScheduleMixin
@@ -67,7 +68,7 @@ class ServiceActivityHandler(ServiceScheduleMixin):
         self._mark_outputs(execution_data.outputs, failed, loop, inner_loop)
 
         if not failed and service.need_schedule():
-            return self._wait_for_schedule(service, execution_data, root_data, data.outputs)
+            return self._wait_for_schedule(service, execution_data, root_data, data.outputs, version)
         return self._apply_result(
             process_info, data, service, execution_data, root_data, failed, version, inner_loop
         )
@@ -187,23 +188,30 @@ class ServiceActivityHandler(ServiceScheduleMixin):
     # ------------------------------------------------------------------ phase 3: outcome
 
     def _wait_for_schedule(
-        self, service, execution_data: ExecutionData, root_data: ExecutionData, data_outputs: Dict[str, str]
+        self,
+        service,
+        execution_data: ExecutionData,
+        root_data: ExecutionData,
+        data_outputs: Dict[str, str],
+        version: str,
     ) -> ExecuteResult:
         """Save the execution data; the engine creates the schedule and the process sleeps.
 
         What the first poll needs is kept in memory: when the engine runs that poll right away in this
         worker (``Engine.INLINE_FIRST_POLL``), it does not read any of it back.
         """
-        self.runtime.set_execution_data(self.node.id, execution_data)
-        self.warm_poll = WarmPoll(
-            execution_data, root_data, data_outputs, stored_form(self.runtime, execution_data)
-        )
         schedule_type = service.schedule_type()
         schedule_after = -1
         if schedule_type == ScheduleType.POLL:
             schedule_after = service.schedule_after(None, execution_data, root_data)
             # quirk: interval generators without next() return None; poll again right away.
             schedule_after = 0 if schedule_after is None else schedule_after
+        if not self._save_before_schedule(execution_data, version, schedule_type, schedule_after):
+            self.stale = True
+            return sleep_result()
+        self.warm_poll = WarmPoll(
+            execution_data, root_data, data_outputs, stored_form(self.runtime, execution_data)
+        )
         return ExecuteResult(
             should_sleep=True,
             schedule_ready=True,
@@ -212,6 +220,23 @@ class ServiceActivityHandler(ServiceScheduleMixin):
             dispatch_processes=[],
             next_node_id=None,
         )
+
+    def _save_before_schedule(
+        self, execution_data: ExecutionData, version: str, schedule_type, schedule_after
+    ) -> bool:
+        """Save what execute produced; False when the run went stale meanwhile (nothing saved).
+
+        A schedule message starts with a state check, and its write may be a while away: check the
+        version right before writing (one ``get_state``). A first poll due at once runs inline right
+        after this and ends with the versioned state write, so it is saved unchecked (the inline poll
+        must stay free of reads; a forced failure during such an execute may see its ``ex_data``
+        replaced by the execute's outputs, but the node stays FAILED and the poll is dropped).
+        """
+        write = lambda: self.runtime.set_execution_data(self.node.id, execution_data)  # noqa: E731
+        if schedule_type == ScheduleType.POLL and schedule_after <= 0:
+            write()
+            return True
+        return write_if_current(self.runtime, self.node.id, version, write)
 
     def _apply_result(
         self,

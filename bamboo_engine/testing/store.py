@@ -143,6 +143,10 @@ class Codec:
         raise TypeError(f"unknown serializer {serializer!r}")
 
 
+# (execution data by node, context values by pipeline and key)
+ResultsSnapshot = Tuple[Dict[str, ExecutionDataRecord], Dict[str, Dict[str, ContextValueRecord]]]
+
+
 class Store:
     """All tables of the runtime; hold :attr:`lock` while reading-modifying-writing several of them."""
 
@@ -163,6 +167,15 @@ class Store:
         self.pipeline_tokens: Dict[str, str] = {}
         self.rollback_requests: List[Tuple[str, str]] = []
         self._ids = {name: itertools.count(1) for name in ("process", "schedule", "callback", "history")}
+
+    def snapshot_results(self) -> "ResultsSnapshot":
+        """A copy of execution data and context values, cheap because writers replace records whole
+        instead of mutating them (call with :attr:`lock` held)."""
+        return dict(self.execution_data), {pid: dict(values) for pid, values in self.context_values.items()}
+
+    def restore_results(self, saved: "ResultsSnapshot") -> None:
+        """Put back what :meth:`snapshot_results` copied (call with :attr:`lock` held)."""
+        self.execution_data, self.context_values = saved
 
     def next_id(self, table: str) -> int:
         """Auto-increment id of ``table`` (``process``, ``schedule``, ``callback`` or ``history``)."""

@@ -177,7 +177,9 @@ def test_worker_killed_after_a_node_finished_continues_past_it(crash_harness, mo
     assert CALLS["execute"] == 1  # a finished node is not run again
 
 
-def test_worker_killed_after_sleeping_for_a_schedule_it_did_not_create(crash_harness, monkeypatch):
+def test_worker_killed_while_creating_a_schedule_leaves_the_process_awake_and_is_resumed(
+    crash_harness, monkeypatch
+):
     original = ScheduleMixin.set_schedule
 
     def die_once(self, *args, **kwargs):
@@ -191,7 +193,8 @@ def test_worker_killed_after_sleeping_for_a_schedule_it_did_not_create(crash_har
     root = crash_harness.start(trees.linear_tree(act))
     first = crash_harness.broker.pop()
     _crash(crash_harness, first)
-    assert Process.objects.get(root_pipeline_id=root).asleep
+    # The sleep is committed with the schedule and its first POLL (atomic_step): both rolled back.
+    assert not Process.objects.get(root_pipeline_id=root).asleep
     assert not Schedule.objects.exists()
 
     _end_lease(first)

@@ -1,4 +1,17 @@
-"""The whole Engine Runtime Interface: every concern plus preparing a pipeline to run."""
+"""The whole Engine Runtime Interface: every concern plus preparing a pipeline to run.
+
+Optional capability ``atomic_step()`` (not part of the abstract interface; the engine looks it up with
+``getattr(runtime, "atomic_step", None)`` and runs without it): a method returning a context manager
+whose block is one unit. The runtime calls made inside it take effect together or not at all (a
+block that raises leaves none of its writes), other callers never see the unit half done, and the
+messages it sends (``execute``, ``schedule``, ``set_next_schedule``) leave only once it completed. The
+engine uses it for "put the process to sleep / join / wake + the messages that go with it" (so a
+sleeping process always has its message in flight) and for "a node's results + its versioned final
+state" (so a stale run, whose state version changed under it, leaves no results). It never runs service
+or plugin code inside. The Django runtime implements it with ``transaction.atomic()`` (messages are
+published on commit); the in-memory runtime with its store lock (restoring execution data and context
+values if the block raises). Without it each call stands alone.
+"""
 
 from abc import abstractmethod
 

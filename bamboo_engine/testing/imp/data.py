@@ -1,6 +1,7 @@
 """DataMixin: node data, execution data (stored serialised) and callback data."""
 
 import copy
+import dataclasses
 from typing import Dict, List, Tuple
 
 from bamboo_engine.eri.models.runtime import CallbackData, Data, DataInput, ExecutionData
@@ -78,14 +79,19 @@ class DataMixin(StoreBacked):
     def set_execution_data_inputs(self, node_id: str, inputs: dict):
         text, serializer = self._dumps(dict(inputs))
         with self._store.lock:
-            record = self._store.execution_data.setdefault(node_id, ExecutionDataRecord())
-            record.inputs, record.inputs_serializer = text, serializer
+            # Replace, never mutate, a record: Store.snapshot_results copies only the table.
+            record = self._store.execution_data.get(node_id) or ExecutionDataRecord()
+            self._store.execution_data[node_id] = dataclasses.replace(
+                record, inputs=text, inputs_serializer=serializer
+            )
 
     def set_execution_data_outputs(self, node_id: str, outputs: dict):
         text, serializer = self._dumps(dict(outputs))
         with self._store.lock:
-            record = self._store.execution_data.setdefault(node_id, ExecutionDataRecord())
-            record.outputs, record.outputs_serializer = text, serializer
+            record = self._store.execution_data.get(node_id) or ExecutionDataRecord()
+            self._store.execution_data[node_id] = dataclasses.replace(
+                record, outputs=text, outputs_serializer=serializer
+            )
 
     # -- callback data --------------------------------------------------------------------------
 

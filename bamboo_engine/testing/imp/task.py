@@ -1,6 +1,7 @@
 """TaskMixin: "sending" execute/schedule messages to the local dispatcher, and consuming them."""
 
-from typing import Any, Optional
+import contextlib
+from typing import Any, Iterator, Optional
 
 from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint, ScheduleInterruptPoint
 from bamboo_engine.testing.dispatcher import Task
@@ -11,6 +12,26 @@ SCHEDULE = "schedule"
 
 
 class TaskMixin(StoreBacked):
+    @contextlib.contextmanager
+    def atomic_step(self) -> Iterator[None]:
+        """The engine's optional unit (``bamboo_engine.eri.interfaces.runtime``).
+
+        Holds the store lock, so no other thread sees the unit half done (in the threads executor a
+        task dispatched inside it starts once the unit is over), and, if the block raises, restores the
+        execution data and context values it may have written (the engine's units write a node's
+        results before its versioned final state; process, schedule and state rows are written last or
+        not at all there, so they need no copy). Messages are not held back: nothing crashes between
+        two statements in memory.
+        """
+        store = self._store
+        with store.lock:
+            saved = store.snapshot_results()
+            try:
+                yield
+            except BaseException:
+                store.restore_results(saved)
+                raise
+
     def _headers(self, process_id: int, headers: Optional[dict], countdown: float) -> dict:
         # Same shape as the Django runtime's message headers (django-runtime.md §4).
         with self._store.lock:

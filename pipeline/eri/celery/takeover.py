@@ -4,7 +4,8 @@ The dead run may have done anything between "claimed" and "done": nothing, part 
 nodes. Re-running the message as it was would enter a node it already finished a second time (a new
 loop, an ExecutionHistory row), so an execute takeover first reads what the dead run left behind:
 
-* the process row: ``dead`` / ``asleep`` (the run stopped cleanly: it slept, forked or died), the
+* the process row: ``dead`` / ``asleep`` (the run stopped cleanly: it died, or slept with whatever
+  it waits for already sent: ``atomic_step`` commits the sleep with the messages), the
   ``last_heartbeat`` (the engine beats when it starts pushing the first node of every message, so a beat
   older than the claim means the dead run never started) and ``current_node_id`` (set by the engine
   before it works on each node);
@@ -86,13 +87,14 @@ def plan_execute_takeover(
         # The dead run stopped before its first node: the message is still exactly what is to be done.
         return ExecutePlan(node_id, parent_pipeline_id, recover_point)
     current = left.current_node_id or node_id
-    state = _read_state(current, claimed_at)
-    node = runtime.get_node(current)
     if left.asleep:
-        if state is not None and _waits_for_missing_schedule(node, state):
-            return ExecutePlan(current, left.top_pipeline_id, _rerun_point(state))
+        # The engine puts a process to sleep in one transaction with the message it waits for (its
+        # children, the first or next POLL): asleep means stopped cleanly or waiting with the message
+        # sent. Nothing is left to resume.
         logger.info("takeover of process(%s): the run had stopped cleanly at %s", process_id, current)
         return None
+    state = _read_state(current, claimed_at)
+    node = runtime.get_node(current)
     if state is None or not state.entered:
         # The dead run moved to ``current`` but did not enter it: enter it as the run would have.
         own = recover_point if current == node_id else None
@@ -128,16 +130,6 @@ def _read_state(node_id: str, claimed_at: Optional[datetime]) -> Optional[_NodeS
     name, version, inner_loop, error_ignored, started_time = row
     entered = claimed_at is None or (started_time is not None and started_time >= claimed_at)
     return _NodeState(name, version, inner_loop, error_ignored, entered)
-
-
-def _waits_for_missing_schedule(node: Node, state: _NodeState) -> bool:
-    """The run slept to wait for a schedule it then did not create (the engine sleeps first)."""
-    return (
-        state.entered
-        and state.name == states.RUNNING
-        and node.type == NodeType.ServiceActivity
-        and not Schedule.objects.filter(node_id=node.id, version=state.version).exists()
-    )
 
 
 def _rerun_point(state: _NodeState) -> ExecuteInterruptPoint:

@@ -43,9 +43,30 @@ def upsert(
     ``create_defaults`` completes the row when it is created.
     """
     row = {**lookup, **(create_defaults or {}), **values}
-    if insert_first and not transaction.get_connection().in_atomic_block:
-        if insert_or_none(model, **row) is None:
-            model.objects.filter(**lookup).update(**values)
-        return
+    if insert_first:
+        if not transaction.get_connection().in_atomic_block:
+            if insert_or_none(model, **row) is None:
+                model.objects.filter(**lookup).update(**values)
+            return
+        if _upsert_in_one_statement(model, lookup, values, row):
+            return
     if not model.objects.filter(**lookup).update(**values) and insert_or_none(model, **row) is None:
         model.objects.filter(**lookup).update(**values)
+
+
+def _upsert_in_one_statement(
+    model: Type[models.Model], lookup: Dict[str, Any], values: Dict[str, Any], row: Dict[str, Any]
+) -> bool:
+    """``INSERT ... ON CONFLICT DO UPDATE`` (MySQL: ``ON DUPLICATE KEY UPDATE``); False if unsupported.
+
+    Inside a transaction (the engine's ``atomic_step``) this replaces UPDATE + SAVEPOINT + INSERT +
+    RELEASE with one statement; ``lookup`` must be a unique key of ``model``.
+    """
+    features = transaction.get_connection().features
+    if not getattr(features, "supports_update_conflicts", False):
+        return False
+    options: Dict[str, Any] = {"update_conflicts": True, "update_fields": list(values)}
+    if features.supports_update_conflicts_with_target:
+        options["unique_fields"] = list(lookup)
+    model.objects.bulk_create([model(**row)], **options)
+    return True

@@ -81,6 +81,15 @@ def publish(task_name: str, kwargs: Dict[str, Any], options: Dict[str, Any]) -> 
 class TaskMixin:
     """Dispatches engine steps as Celery messages."""
 
+    def atomic_step(self) -> transaction.Atomic:
+        """The engine's optional unit (``bamboo_engine.eri.interfaces.runtime``): one transaction.
+
+        Messages sent inside it are published on commit, so after the commit a process put to sleep in
+        the unit has its message in flight, and a rolled-back unit (a stale node run, a database error)
+        leaves neither its rows nor its messages. The engine keeps these units to a few statements.
+        """
+        return transaction.atomic()
+
     def pre_execute(self, root_pipeline_id: str, node_id: str):
         """Nothing to do before an execute step in this runtime."""
 
