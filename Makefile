@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint type unit install clean
+.PHONY: test lint type unit integration install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,25 @@ lint: install
 type: install
 	$(BIN)/mypy
 
+## unit: everything but the integration tests (contract suite on memory and django-sqlite included)
 unit: install
-	$(BIN)/pytest tests
+	$(BIN)/pytest tests -m "not integration"
+
+## integration: real MariaDB, RabbitMQ and Celery workers (tests/integration, contract suite on
+## django-mariadb). Its own pytest process: Django is configured there for MariaDB, not SQLite.
+integration: install
+	BAMBOO_INTEGRATION=1 $(BIN)/pytest tests/integration tests/contract -m integration
 
 ## test: set up the virtualenv and run lint, type checks and the whole suite
-test: lint type unit
+test: lint type unit integration
+
+# --- demo (owner: DEMO; playground/demo.py) ---
+.PHONY: demo
+## demo: set up the virtualenv, migrate the playground's SQLite database, run two pipelines in-process
+demo: install
+	$(BIN)/python manage.py migrate --verbosity 0
+	$(BIN)/python -m playground.demo
+# --- end of demo ---
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

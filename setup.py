@@ -1,12 +1,14 @@
 """One distribution shipping the engine core (bamboo_engine) and the Django runtime (pipeline)."""
 
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 setup(
     name="bamboo-pipeline-ng",
     version="0.1.0",
     description="A general-purpose process engine for Python with a Django + Celery runtime",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
     packages=find_packages(include=["bamboo_engine", "bamboo_engine.*", "pipeline", "pipeline.*"]),
@@ -22,10 +24,13 @@ setup(
         "Mako>=1.3,<2",
         "pyparsing>=3.0,<4",
         "prometheus-client>=0.17,<1",
+        "django-celery-beat>=2.6,<3",
     ],
     extras_require={
+        # mysqlclient for prefork-only deployments (BAMBOO_MYSQL_DRIVER=mysqlclient); the default driver is
+        # PyMySQL, which cooperates with gevent (measured in docs/workers.md) and needs no C headers.
         "mysql": ["mysqlclient>=2.1,<3"],
-        "gevent": ["gevent>=23.9"],
+        "gevent": ["gevent>=23.9", "PyMySQL>=1.1,<2"],
         "dev": [
             "pytest>=8,<9",
             "pytest-django>=4.8,<5",
@@ -34,6 +39,8 @@ setup(
             "mypy>=1.13,<2",
             "pre-commit>=3.5",
             "tox>=4",
+            "PyMySQL>=1.1,<2",
+            "gevent>=23.9",
         ],
     },
     classifiers=[

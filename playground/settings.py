@@ -1,24 +1,191 @@
-"""Playground settings: SQLite by default."""
+"""Playground settings: the Django project used by demos, integration tests and benchmarks.
 
+Configured by environment variables (read once, when Django loads this module):
+
+* ``BAMBOO_DB``: ``sqlite`` (default, file ``BAMBOO_SQLITE_PATH`` or ``db.sqlite3`` in the repository) or
+  ``mysql://user:password@host:port/name`` (MariaDB/MySQL through PyMySQL, see docs/workers.md).
+* ``BAMBOO_BROKER``: a Celery broker URL (``amqp://guest:guest@127.0.0.1:5672//``, ``redis://...``);
+  default ``memory://`` (kombu's in-process transport: messages never leave the process).
+* ``BAMBOO_QUEUES``: comma-separated custom queue suffixes declared next to the default queues
+  (``QueueResolver(name).queues()``), for workers started with ``-Q er_execute_<q>,er_schedule_<q>``
+  and pipelines run with ``run_pipeline(..., queue="<q>")``.
+* ``BAMBOO_BROKER_HEARTBEAT``: AMQP heartbeat seconds, default 0 (off; see docs/workers.md for why).
+* ``BAMBOO_CELERY_IMPORTS``: comma-separated modules a worker imports at start (extra plugins).
+* ``BAMBOO_PROMETHEUS_PORT``: when set, workers serve Prometheus metrics on that port.
+"""
+
+import importlib.util
 import os
 from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from pipeline.eri.celery.queues import *  # noqa: F403 - the documented recipe; brings CELERY_QUEUES
+from pipeline.eri.celery.queues import CELERY_QUEUES, QueueResolver
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SECRET_KEY = os.environ.get("BAMBOO_SECRET_KEY", "playground-not-secret")
-DEBUG = True
+DEBUG = os.environ.get("BAMBOO_DEBUG", "1") == "1"
 ALLOWED_HOSTS = ["*"]
-INSTALLED_APPS = [
+ROOT_URLCONF = "playground.urls"
+WSGI_APPLICATION = "playground.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"
+STATIC_URL = "static/"
+
+_DJANGO_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.staticfiles",
 ]
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("BAMBOO_SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+# django-runtime.md §1, in dependency order. Apps not present in this checkout yet are skipped.
+_PIPELINE_APPS = [
+    "pipeline",
+    "pipeline.eri",
+    "pipeline.component_framework",
+    "pipeline.variable_framework",
+    "pipeline.contrib.node_timeout",
+    "pipeline.contrib.node_timer_event",
+    "pipeline.contrib.rollback",
+    "pipeline.contrib.plugin_execute",
+    "pipeline.contrib.periodic_task",
+    "pipeline.contrib.engine_admin",
+    "django_celery_beat",
+]
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+INSTALLED_APPS = _DJANGO_APPS + [app for app in _PIPELINE_APPS if _importable(app)]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
     }
+]
+
+
+def database_from_url(url: str) -> dict:
+    """The ``DATABASES["default"]`` entry for ``BAMBOO_DB``.
+
+    Raises:
+        ValueError: the URL is neither ``sqlite`` nor ``mysql://...`` with a database name.
+    """
+    if url in ("", "sqlite"):
+        path = os.environ.get("BAMBOO_SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": path, "OPTIONS": {"timeout": 30}}
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    if parsed.scheme not in ("mysql", "mariadb") or not name:
+        raise ValueError(f"BAMBOO_DB={url!r}: expected 'sqlite' or 'mysql://user:pass@host:port/name'")
+    _use_pymysql()
+    return {
+        "ENGINE": "django.db.backends.mysql",
+        "NAME": name,
+        "USER": unquote(parsed.username or "root"),
+        "PASSWORD": unquote(parsed.password or ""),
+        "HOST": parsed.hostname or "127.0.0.1",
+        "PORT": str(parsed.port or 3306),
+        # Each task opens its connection and Celery's Django fix-up closes it after the task; keeping
+        # connections would hold one per greenlet of a gevent pool.
+        "CONN_MAX_AGE": int(os.environ.get("BAMBOO_DB_CONN_MAX_AGE", "0")),
+        "OPTIONS": {
+            "charset": "utf8mb4",
+            # Workers poll rows other workers change: REPEATABLE READ would show them stale snapshots.
+            "isolation_level": "read committed",
+        },
+        "TEST": {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
+    }
+
+
+def _use_pymysql() -> None:
+    # PyMySQL does its socket I/O in Python, so gevent's patched sockets make queries cooperative;
+    # mysqlclient blocks the whole event loop for every query (benchmark/gevent_db_driver.py).
+    # BAMBOO_MYSQL_DRIVER=mysqlclient keeps the C driver for prefork-only deployments.
+    if os.environ.get("BAMBOO_MYSQL_DRIVER", "pymysql") == "pymysql":
+        import pymysql
+
+        pymysql.install_as_MySQLdb()
+
+
+DATABASES = {"default": database_from_url(os.environ.get("BAMBOO_DB", "sqlite"))}
+
+# ---------------------------------------------------------------------------------------- Celery
+BROKER_URL = os.environ.get("BAMBOO_BROKER", "memory://")
+CELERY_BROKER_URL = BROKER_URL
+# An AMQP heartbeat makes Celery 5.5+ with the gevent pool stall about 0.1 s per message (about ten
+# messages a second per worker, whatever -c is). Without it a dead connection is still detected by
+# TCP keepalive and by the next publish/ack failing. Measured in tests/integration/test_heartbeat_stall.py.
+CELERY_BROKER_HEARTBEAT = int(os.environ.get("BAMBOO_BROKER_HEARTBEAT", "0"))
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": False}
+
+# --- embedded default broker (owner: DEMO; the worker is playground/embedded.py) ---
+if BROKER_URL.startswith("memory://"):
+    # kombu's memory transport: queues in this process, consumed by embedded_worker(). Naming a host
+    # silences kombu's "No hostname was supplied" warning; its default 1 s queue poll would add up to a
+    # second to every message hop.
+    BROKER_URL = CELERY_BROKER_URL = "memory://localhost/"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.01}
+# --- end of the embedded default broker ---
+
+for _custom_queue in filter(None, os.environ.get("BAMBOO_QUEUES", "").split(",")):
+    CELERY_QUEUES.extend(QueueResolver(_custom_queue).queues())
+CELERY_TASK_QUEUES = CELERY_QUEUES
+CELERY_TASK_ROUTES = QueueResolver("").routes_config()
+CELERY_TASK_DEFAULT_PRIORITY = 100
+# A message is acknowledged once its task ran, and goes back to the queue when the worker process
+# dies mid-task; the runtime recognises a delivery it already handled (pipeline.eri.celery.delivery).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One message per pool slot: with -c 500 a gevent worker still prefetches 500, and no worker hoards
+# messages another idle worker could run.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_IMPORTS = tuple(name for name in os.environ.get("BAMBOO_CELERY_IMPORTS", "").split(",") if name)
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# ---------------------------------------------------------------------------------------- logging
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "node": {"class": "pipeline.eri.log.ERINodeLogHandler"},
+    },
+    "loggers": {
+        "pipeline.eri.log": {"handlers": ["node"], "level": "INFO", "propagate": False},
+        "bamboo_engine": {"handlers": ["console"], "level": os.environ.get("BAMBOO_LOG_LEVEL", "WARNING")},
+        "pipeline": {"handlers": ["console"], "level": os.environ.get("BAMBOO_LOG_LEVEL", "WARNING")},
+    },
 }
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-USE_TZ = True

@@ -4,6 +4,7 @@ from typing import Callable, Iterator, List, Tuple
 
 import pytest
 
+from tests.contract.django_harness import DJANGO_HARNESS_FACTORIES, DJANGO_HARNESS_MARKS
 from tests.contract.harness import Harness, InMemoryHarness, ThreadedInMemoryHarness
 from tests.contract.services import register_all
 
@@ -19,10 +20,13 @@ HARNESS_FACTORIES: List[Tuple[str, HarnessFactory]] = [
     ("memory", lambda request: InMemoryHarness()),
     # Same runtime with a thread pool: exercises the polling paths worker-backed harnesses use.
     ("memory-threads", lambda request: ThreadedInMemoryHarness()),
+    *DJANGO_HARNESS_FACTORIES,
 ]
 
 
-@pytest.fixture(params=[factory for _, factory in HARNESS_FACTORIES], ids=[n for n, _ in HARNESS_FACTORIES])
+@pytest.fixture(
+    params=[pytest.param(f, id=n, marks=DJANGO_HARNESS_MARKS.get(n, ())) for n, f in HARNESS_FACTORIES]
+)
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
     """A fresh runtime with every plugin of ``tests.contract.services`` registered."""
     instance = request.param(request)

@@ -1,0 +1,47 @@
+"""Session fixtures of the integration tests: services, a dedicated database and vhost, real workers.
+
+Workers (each consumes its own queues, so tests can aim at a pool):
+
+* ``prefork_worker``: ``-P prefork -c 2`` on the default queues ``er_execute,er_schedule``;
+* ``gevent_worker``: ``-P gevent -c 100`` on the custom queue ``gv`` (``er_execute_gv,er_schedule_gv``),
+  reached with ``run_pipeline(..., queue="gv")``.
+"""
+
+import pytest
+
+from tests.integration.env import DjangoConfiguredElsewhere, Worker, shared_session
+from tests.integration.helpers import PROBE_IMPORTS
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--heartbeat-contrast",
+        action="store_true",
+        default=False,
+        help="also run a gevent worker with an AMQP heartbeat to show the per-message stall",
+    )
+
+
+@pytest.fixture(scope="session")
+def it_session(request):
+    """Services up, a fresh ``bamboo_test_*`` database (migrated) and vhost; dropped at the end."""
+    try:
+        return shared_session(request.config)
+    except DjangoConfiguredElsewhere as err:
+        pytest.skip(str(err))
+
+
+@pytest.fixture(scope="session")
+def prefork_worker(it_session):
+    worker = Worker(it_session, "prefork", "prefork", 2, ["er_execute", "er_schedule"], PROBE_IMPORTS)
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(scope="session")
+def gevent_worker(it_session):
+    worker = Worker(it_session, "gevent", "gevent", 100, ["er_execute_gv", "er_schedule_gv"], PROBE_IMPORTS)
+    worker.start()
+    yield worker
+    worker.stop()
