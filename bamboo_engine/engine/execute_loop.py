@@ -18,6 +18,7 @@ from typing import Any, List, Optional
 from bamboo_engine import local
 from bamboo_engine.engine.hooks import NodeFinisher
 from bamboo_engine.engine.node_entry import CHILD_PIPELINE_TYPES, NodeEntry, NodeEntryMixin
+from bamboo_engine.engine.raised import count_raised
 from bamboo_engine.engine.schedule_flow import NodeRun, ScheduleStep
 from bamboo_engine.eri.models.handler import ExecuteResult
 from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint
@@ -26,6 +27,7 @@ from bamboo_engine.eri.models.runtime import DispatchProcess, ProcessInfo, Sched
 from bamboo_engine.handler import HandlerFactory, NodeHandler, StepMemo, atomic_step
 from bamboo_engine.interrupt import ExecuteInterrupter, ExecuteKeyPoint, ScheduleInterrupter
 from bamboo_engine.metrics import (
+    ENGINE_EXECUTE_EXCEPTION_COUNT,
     ENGINE_EXECUTE_POST_PROCESS_DURATION,
     ENGINE_EXECUTE_PRE_PROCESS_DURATION,
     ENGINE_NODE_EXECUTE_TIME,
@@ -92,7 +94,8 @@ class ExecuteStep(NodeEntryMixin):
         """Run one node; returns the node to continue with, or None when the process stopped."""
         started = time.perf_counter()
         self.interrupter.check(ExecuteKeyPoint.START_PUSH_NODE)
-        self._keep_alive()
+        if not self._keep_alive():
+            return None
         if node_id == self.process_info.destination_id:
             self._finish_child()
             return None
@@ -115,14 +118,25 @@ class ExecuteStep(NodeEntryMixin):
         with observe(ENGINE_EXECUTE_POST_PROCESS_DURATION, type=node.type.value):
             return self._after_handler(node, entry_or_none, result, handler)
 
-    def _keep_alive(self) -> None:
+    def _keep_alive(self) -> bool:
+        """Wake the process (once per message) and beat; False when the process is dead.
+
+        A runtime whose ``wake_up`` knows the row is dead (it ended, e.g. a redelivered message of a
+        finished process) may return False instead of waking it: the message is then dropped before it
+        writes anything on the dead row. None (the ERI's declared result) means "woken".
+        """
         if self._asleep:
-            self.runtime.wake_up(self.process_id)
+            if self.runtime.wake_up(self.process_id) is False:
+                logger.info(
+                    "process(%s) is dead, drop its execute message at node(%s)", self.process_id, self.node_id
+                )
+                return False
             self._asleep = False
         now = time.monotonic()
         if self._last_beat is None or now - self._last_beat >= self.HEARTBEAT_INTERVAL:
             self.runtime.beat(self.process_id)
             self._last_beat = now
+        return True
 
     def _finish_child(self) -> None:
         """A child process reached its converge gateway; the last child hands the parent over.
@@ -153,7 +167,11 @@ class ExecuteStep(NodeEntryMixin):
     ) -> ExecuteResult:
         node = handler.node
         local.set_node_info(local.CurrentNodeInfo(node_id=node.id, version=entry.version, loop=entry.loop))
-        with observe(ENGINE_NODE_EXECUTE_TIME, type=node_type_label(node)):
+        type_label = node_type_label(node)
+        with (
+            observe(ENGINE_NODE_EXECUTE_TIME, type=type_label),
+            count_raised(self.runtime, ENGINE_EXECUTE_EXCEPTION_COUNT, type_label),
+        ):
             result = handler.execute(
                 self.process_info, entry.loop, entry.inner_loop, entry.version, recover_point
             )

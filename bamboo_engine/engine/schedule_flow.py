@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator, Optional
 
 from bamboo_engine import local, states
 from bamboo_engine.engine.hooks import NodeFinisher, notify
+from bamboo_engine.engine.raised import count_raised
 from bamboo_engine.eri.models.handler import ScheduleResult
 from bamboo_engine.eri.models.node import Node
 from bamboo_engine.eri.models.runtime import CallbackData, ProcessInfo, Schedule, ScheduleType, State
@@ -22,6 +23,7 @@ from bamboo_engine.handler import HandlerFactory, NodeHandler, StepMemo, atomic_
 from bamboo_engine.interrupt import ScheduleInterrupter, ScheduleKeyPoint
 from bamboo_engine.metrics import (
     ENGINE_NODE_SCHEDULE_TIME,
+    ENGINE_SCHEDULE_EXCEPTION_COUNT,
     ENGINE_SCHEDULE_POST_PROCESS_DURATION,
     ENGINE_SCHEDULE_PRE_PROCESS_DURATION,
     labelled,
@@ -235,7 +237,11 @@ class ScheduleStep:
             handler.interrupter = self.interrupter  # its progress now belongs to this poll
         self._handler = handler
         local.set_node_info(local.CurrentNodeInfo(node_id=node.id, version=run.version, loop=run.loop))
-        with observe(ENGINE_NODE_SCHEDULE_TIME, type=node_type_label(node)):
+        type_label = node_type_label(node)
+        with (
+            observe(ENGINE_NODE_SCHEDULE_TIME, type=type_label),
+            count_raised(self.runtime, ENGINE_SCHEDULE_EXCEPTION_COUNT, type_label),
+        ):
             result = handler.schedule(
                 self.process_info,
                 run.loop,

@@ -7,11 +7,23 @@ from typing import Callable, Dict, List, Optional
 from bamboo_engine import states
 from bamboo_engine.config import Settings
 from bamboo_engine.eri.models.handler import ExecuteResult, ScheduleResult
+from bamboo_engine.eri.models.node import Node
 from bamboo_engine.eri.models.runtime import ContextValue, ContextValueType, DispatchProcess, ExecutionData
 from bamboo_engine.exceptions import StateVersionNotMatchError
 from bamboo_engine.handler import INNER_LOOP_KEY, LOOP_KEY, atomic_step
+from bamboo_engine.metrics import (
+    ENGINE_EXECUTE_EXCEPTION_COUNT,
+    ENGINE_EXECUTE_FAILED_COUNT,
+    ENGINE_SCHEDULE_EXCEPTION_COUNT,
+    ENGINE_SCHEDULE_FAILED_COUNT,
+    inc_counter,
+    node_type_label,
+)
 
 logger = logging.getLogger("bamboo_engine")
+
+_FAILED_COUNTERS = {"execute": ENGINE_EXECUTE_FAILED_COUNT, "schedule": ENGINE_SCHEDULE_FAILED_COUNT}
+_EXCEPTION_COUNTERS = {"execute": ENGINE_EXECUTE_EXCEPTION_COUNT, "schedule": ENGINE_SCHEDULE_EXCEPTION_COUNT}
 
 
 def _execute_result(
@@ -147,18 +159,21 @@ def write_if_current(runtime, node_id: str, version: Optional[str], write: Calla
 
 def fail_node(
     runtime,
-    node_id: str,
+    node: Node,
     version: Optional[str],
     ex_data: str,
     inputs: Optional[dict] = None,
     outputs: Optional[dict] = None,
+    phase: str = "execute",
 ) -> ExecuteResult:
     """Record a handler failure: ``outputs["ex_data"]``, FAILED with archive time, process sleeps.
 
     Args:
         inputs: execution inputs to save with the outputs; None keeps the stored inputs untouched.
         outputs: other outputs to save along with ``ex_data``.
+        phase: ``"execute"`` or ``"schedule"``: which failure counter a failure that took effect bumps.
     """
+    node_id = node.id
     logger.info("node(%s) failed: %s", node_id, ex_data)
     outputs = dict(outputs or {})
     outputs["ex_data"] = ex_data
@@ -169,8 +184,19 @@ def fail_node(
         else:
             runtime.set_execution_data(node_id, ExecutionData(inputs, outputs))
 
-    settle_node(runtime, node_id, version, states.FAILED, write_results)
+    if settle_node(runtime, node_id, version, states.FAILED, write_results):
+        count_failed(node, phase)
     return sleep_result()
+
+
+def count_failed(node: Node, phase: str) -> None:
+    """Bump ``engine_{phase}_failed_count`` for ``node`` (a node that ended FAILED)."""
+    inc_counter(_FAILED_COUNTERS[phase], type=node_type_label(node))
+
+
+def count_exception(node: Node, phase: str) -> None:
+    """Bump ``engine_{phase}_exception_count`` for ``node`` (its plugin code or handler raised)."""
+    inc_counter(_EXCEPTION_COUNTERS[phase], type=node_type_label(node))
 
 
 def is_interrupt_error(runtime, err: BaseException) -> bool:

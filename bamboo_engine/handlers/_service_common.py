@@ -11,7 +11,7 @@ from bamboo_engine.eri.models.event import HookType
 from bamboo_engine.eri.models.node import ServiceActivity as ServiceActivityNode
 from bamboo_engine.eri.models.runtime import CallbackData, ExecutionData, ProcessInfo
 from bamboo_engine.handler import INNER_LOOP_KEY, LOOP_KEY, NodeHandler
-from bamboo_engine.handlers._common import is_interrupt_error, settle_node
+from bamboo_engine.handlers._common import count_exception, is_interrupt_error, settle_node
 
 logger = logging.getLogger("bamboo_engine")
 
@@ -69,6 +69,25 @@ def execution_data_changed(runtime, execution_data: ExecutionData, stored: Store
     """
     current = stored_form(runtime, execution_data)
     return stored is None or current is None or current != stored
+
+
+def exception_ex_data(service, err: Exception) -> str:
+    """The ``ex_data`` of a service that raised ``err`` (call inside the ``except`` block).
+
+    The full traceback, unless the service names ``err``'s type among its ``brief_exceptions()``
+    (optional; the Django ServiceWrapper maps ``PLUGIN_SPECIFIC_EXCEPTIONS`` to it): expected,
+    plugin-specific errors then show only their message, ``str(err)``.
+    """
+    brief_exceptions = getattr(service, "brief_exceptions", None)
+    if brief_exceptions is not None:
+        try:
+            brief = tuple(brief_exceptions())
+        except Exception:  # noqa: BLE001 - a broken setting must not hide the plugin's own error
+            logger.exception("node service brief_exceptions() failed, ex_data keeps the traceback")
+            brief = ()
+        if brief and isinstance(err, brief):
+            return str(err)
+    return traceback.format_exc()
 
 
 class ServiceHandlerBase(NodeHandler):
@@ -141,14 +160,16 @@ class ServiceHandlerBase(NodeHandler):
     ) -> bool:
         """Run the service's ``phase`` (``call``); returns whether it failed.
 
-        An exception fails the node with the traceback as ``ex_data`` and fires the exception hooks.
+        An exception fails the node with the traceback as ``ex_data`` (see :func:`exception_ex_data`)
+        and fires the exception hooks.
         """
         runtime_hook, exception_hook, success_hook = _PHASE_HOOKS[phase]
         try:
             succeeded = call()
-        except Exception:
-            ex_data = traceback.format_exc()
-            logger.warning("node(%s) service %s raised:\n%s", self.node.id, phase, ex_data)
+        except Exception as err:
+            count_exception(self.node, phase)
+            logger.warning("node(%s) service %s raised:\n%s", self.node.id, phase, traceback.format_exc())
+            ex_data = exception_ex_data(service, err)
             execution_data.outputs["ex_data"] = ex_data
             getattr(self.runtime, runtime_hook)(root_pipeline_id, self.node.id, ex_data)
             self._hook(service, exception_hook, execution_data, root_data, callback_data)

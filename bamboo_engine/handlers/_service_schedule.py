@@ -1,13 +1,19 @@
 """ServiceActivity schedule (execution.md §2 "schedule"): one message = one ``service.schedule`` call."""
 
 import logging
+import time
 from typing import Optional, Tuple
 
 from bamboo_engine.eri.models.event import HookType
 from bamboo_engine.eri.models.handler import ScheduleResult
 from bamboo_engine.eri.models.interrupt import ScheduleInterruptPoint
 from bamboo_engine.eri.models.runtime import CallbackData, ExecutionData, ProcessInfo, Schedule, ScheduleType
-from bamboo_engine.handlers._common import fail_node, schedule_finished_result, write_if_current
+from bamboo_engine.handlers._common import (
+    count_failed,
+    fail_node,
+    schedule_finished_result,
+    write_if_current,
+)
 from bamboo_engine.handlers._service_common import (
     ServiceHandlerBase,
     ServiceLoadError,
@@ -16,6 +22,13 @@ from bamboo_engine.handlers._service_common import (
     stored_form,
 )
 from bamboo_engine.interrupt import ScheduleKeyPoint
+from bamboo_engine.metrics import (
+    ENGINE_NODE_SCHEDULE_POST_PROCESS_DURATION,
+    ENGINE_NODE_SCHEDULE_PRE_PROCESS_DURATION,
+    labelled,
+    node_type_label,
+    observe,
+)
 from bamboo_engine.utils.collections import FancyDict
 
 logger = logging.getLogger("bamboo_engine")
@@ -33,35 +46,59 @@ class ServiceScheduleMixin(ServiceHandlerBase):
         callback_data: Optional[CallbackData] = None,
         recover_point: Optional[ScheduleInterruptPoint] = None,
     ) -> ScheduleResult:
+        started = time.perf_counter()
         node = self.node
         warm = self.warm_poll if self.warm_poll is not None else self._load_poll(process_info)
         self.warm_poll = None  # one poll per execute: later ones read what the runtime holds
-        execution_data, root_data = warm.execution_data, warm.root_data
+        execution_data = warm.execution_data
         try:
             service = self._poll_service(process_info, schedule, loop, inner_loop)
         except ServiceLoadError as err:
             self._mark_outputs(execution_data.outputs, True, loop, inner_loop)
             fail_node(
                 self.runtime,
-                node.id,
+                node,
                 schedule.version,
                 str(err),
                 inputs=execution_data.inputs,
                 outputs=execution_data.outputs,
+                phase="schedule",
             )
             return schedule_finished_result(None)
 
+        type_label = node_type_label(node)
+        labelled(ENGINE_NODE_SCHEDULE_PRE_PROCESS_DURATION, type=type_label).observe(
+            time.perf_counter() - started
+        )
         schedule.times += 1
         failed, done = self._run_schedule(
-            service, schedule, execution_data, root_data, callback_data, process_info, recover_point
+            service, schedule, execution_data, warm.root_data, callback_data, process_info, recover_point
         )
-        self._add_schedule_times(schedule, recover_point)
-        self._mark_outputs(execution_data.outputs, failed, loop, inner_loop)
+        with observe(ENGINE_NODE_SCHEDULE_POST_PROCESS_DURATION, type=type_label):
+            self._add_schedule_times(schedule, recover_point)
+            self._mark_outputs(execution_data.outputs, failed, loop, inner_loop)
+            if not failed and not done:
+                return self._schedule_again(service, schedule, warm)
+            return self._schedule_over(
+                process_info, inner_loop, schedule, callback_data, service, warm, failed
+            )
 
-        if not failed and not done:
-            return self._schedule_again(service, schedule, warm)
+    def _schedule_over(
+        self,
+        process_info: ProcessInfo,
+        inner_loop: int,
+        schedule: Schedule,
+        callback_data: Optional[CallbackData],
+        service,
+        warm: WarmPoll,
+        failed: bool,
+    ) -> ScheduleResult:
+        """The schedule ended (done or failed): finish or fail the node."""
+        node = self.node
+        execution_data, root_data = warm.execution_data, warm.root_data
 
         def on_fail() -> None:
+            count_failed(node, "schedule")
             self.runtime.node_schedule_fail(process_info.root_pipeline_id, node.id)
             self._hook(service, HookType.NODE_SCHEDULE_FAIL, execution_data, root_data, callback_data)
 

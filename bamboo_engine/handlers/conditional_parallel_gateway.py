@@ -36,12 +36,12 @@ class ConditionalParallelGatewayHandler(NodeHandler):
             try:
                 met = meet_conditions(self.runtime, node, process_info.top_pipeline_id, node.conditions)
             except ConditionEvaluationError as err:
-                return fail_node(self.runtime, node.id, version, str(err))
+                return fail_node(self.runtime, node, version, str(err))
             targets = [condition.target_id for condition in met]
             if not targets and node.default_condition is not None:
                 targets = [node.default_condition.target_id]
             if not targets:
-                return fail_node(self.runtime, node.id, version, NO_CONDITION_MEET)
+                return fail_node(self.runtime, node, version, NO_CONDITION_MEET)
 
         dispatch_processes = fork_children(
             self.runtime,

@@ -44,7 +44,7 @@ class EmptyEndEventHandler(NodeHandler):
         try:
             outputs = self._pipeline_outputs(pipeline_id, inner_loop)
         except PipelineOutputsError as err:
-            return fail_node(self.runtime, node.id, version, str(err))
+            return fail_node(self.runtime, node, version, str(err))
 
         in_subprocess = pipeline_id != node.root_pipeline_id
         next_node_id = self._leave_subprocess(process_info, outputs) if in_subprocess else None

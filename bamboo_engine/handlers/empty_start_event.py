@@ -39,7 +39,7 @@ class EmptyStartEventHandler(NodeHandler):
                 logger.warning("start event(%s) pre render failed: %s", node.id, err)
                 return fail_node(
                     self.runtime,
-                    node.id,
+                    node,
                     version,
                     f"pre render keys hydrate failed({err}), check node log for details",
                 )

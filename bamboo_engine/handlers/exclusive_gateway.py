@@ -43,17 +43,17 @@ class ExclusiveGatewayHandler(NodeHandler):
                 first_only=strategy == ExclusiveGatewayStrategy.FIRST,
             )
         except ConditionEvaluationError as err:
-            return fail_node(self.runtime, node.id, version, str(err))
+            return fail_node(self.runtime, node, version, str(err))
 
         if len(met) > 1:
             flow_ids = [condition.flow_id for condition in met]
-            return fail_node(self.runtime, node.id, version, f"multiple conditions meet: {flow_ids}")
+            return fail_node(self.runtime, node, version, f"multiple conditions meet: {flow_ids}")
         if met:
             target = met[0].target_id
         elif node.default_condition is not None:
             target = node.default_condition.target_id
         else:
-            return fail_node(self.runtime, node.id, version, NO_CONDITION_MEET)
+            return fail_node(self.runtime, node, version, NO_CONDITION_MEET)
 
         finish_node(self.runtime, node.id, version)
         return next_result(target)

@@ -10,7 +10,7 @@ from bamboo_engine.eri.models.node import ExecutableEndEvent as ExecutableEndEve
 from bamboo_engine.eri.models.node import NodeType
 from bamboo_engine.eri.models.runtime import ProcessInfo
 from bamboo_engine.handler import register_handler
-from bamboo_engine.handlers._common import fail_node
+from bamboo_engine.handlers._common import count_exception, fail_node
 from bamboo_engine.handlers.empty_end_event import EmptyEndEventHandler
 from bamboo_engine.interrupt import ExecuteKeyPoint
 
@@ -43,7 +43,7 @@ class ExecutableEndEventHandler(EmptyEndEventHandler):
         self.interrupter.check(ExecuteKeyPoint.EXEC_EE_EVENT_EXECUTE_DONE)
 
         if failed:
-            return fail_node(self.runtime, self.node.id, version, ex_data)
+            return fail_node(self.runtime, self.node, version, ex_data)
         return self._end_pipeline(process_info, inner_loop, version)
 
     def _run_event(self, process_info: ProcessInfo):
@@ -55,6 +55,7 @@ class ExecutableEndEventHandler(EmptyEndEventHandler):
                 root_pipeline_id=process_info.root_pipeline_id,
             )
         except Exception:
+            count_exception(self.node, "execute")
             logger.exception("executable end event(%s) execute failed", self.node.id)
             return True, traceback.format_exc()
         return False, ""

@@ -6,6 +6,7 @@ execute (execution.md §2) runs in named phases: ``_prepare_inputs`` → ``_run_
 
 import copy
 import logging
+import time
 from typing import Any, Dict, List, Optional
 
 from bamboo_engine.context import ContextHydrateError, load_context_for_templates
@@ -17,6 +18,7 @@ from bamboo_engine.eri.models.runtime import ContextValue, Data, ExecutionData, 
 from bamboo_engine.exceptions import RenderInfrastructureError
 from bamboo_engine.handler import register_handler
 from bamboo_engine.handlers._common import (
+    count_failed,
     fail_node,
     loop_context_values,
     loop_inputs,
@@ -27,6 +29,13 @@ from bamboo_engine.handlers._common import (
 from bamboo_engine.handlers._service_common import ServiceLoadError, WarmPoll, stored_form
 from bamboo_engine.handlers._service_schedule import ServiceScheduleMixin
 from bamboo_engine.interrupt import ExecuteKeyPoint
+from bamboo_engine.metrics import (
+    ENGINE_NODE_EXECUTE_POST_PROCESS_DURATION,
+    ENGINE_NODE_EXECUTE_PRE_PROCESS_DURATION,
+    labelled,
+    node_type_label,
+    observe,
+)
 from bamboo_engine.template import Template
 from bamboo_engine.utils.collections import FancyDict
 
@@ -49,6 +58,7 @@ class ServiceActivityHandler(ServiceScheduleMixin):
         version: str,
         recover_point: Optional[ExecuteInterruptPoint] = None,
     ) -> ExecuteResult:
+        started = time.perf_counter()
         node = self.node
         data = self.runtime.get_data(node.id)
         root_inputs = self.memo.root_pipeline_inputs(self.runtime, process_info.root_pipeline_id)
@@ -64,14 +74,18 @@ class ServiceActivityHandler(ServiceScheduleMixin):
 
         execution_data = ExecutionData(inputs, {})
         root_data = ExecutionData(root_inputs, {})
-        failed = self._run_service(service, execution_data, root_data, process_info, recover_point)
-        self._mark_outputs(execution_data.outputs, failed, loop, inner_loop)
-
-        if not failed and service.need_schedule():
-            return self._wait_for_schedule(service, execution_data, root_data, data.outputs, version)
-        return self._apply_result(
-            process_info, data, service, execution_data, root_data, failed, version, inner_loop
+        type_label = node_type_label(node)
+        labelled(ENGINE_NODE_EXECUTE_PRE_PROCESS_DURATION, type=type_label).observe(
+            time.perf_counter() - started
         )
+        failed = self._run_service(service, execution_data, root_data, process_info, recover_point)
+        with observe(ENGINE_NODE_EXECUTE_POST_PROCESS_DURATION, type=type_label):
+            self._mark_outputs(execution_data.outputs, failed, loop, inner_loop)
+            if not failed and service.need_schedule():
+                return self._wait_for_schedule(service, execution_data, root_data, data.outputs, version)
+            return self._apply_result(
+                process_info, data, service, execution_data, root_data, failed, version, inner_loop
+            )
 
     def _fail_before_service(
         self, ex_data: str, inputs: Dict[str, Any], loop: int, inner_loop: int, version: str
@@ -79,7 +93,7 @@ class ServiceActivityHandler(ServiceScheduleMixin):
         """The service could not run at all: FAILED with ``ex_data`` (not subject to error_ignorable)."""
         outputs: Dict[str, Any] = {}
         self._mark_outputs(outputs, True, loop, inner_loop)
-        return fail_node(self.runtime, self.node.id, version, ex_data, inputs=inputs, outputs=outputs)
+        return fail_node(self.runtime, self.node, version, ex_data, inputs=inputs, outputs=outputs)
 
     # ------------------------------------------------------------------ phase 1: inputs
 
@@ -252,6 +266,7 @@ class ServiceActivityHandler(ServiceScheduleMixin):
         root_pipeline_id = process_info.root_pipeline_id
 
         def on_fail() -> None:
+            count_failed(self.node, "execute")
             self.runtime.node_execute_fail(root_pipeline_id, self.node.id)
             self._hook(service, HookType.NODE_EXECUTE_FAIL, execution_data, root_data)
 

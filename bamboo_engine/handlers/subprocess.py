@@ -43,7 +43,7 @@ class SubProcessHandler(NodeHandler):
         try:
             params = self._render_params(data, loop, inner_loop)
         except ParamsRenderError as err:
-            return fail_node(self.runtime, node.id, version, str(err), inputs={})
+            return fail_node(self.runtime, node, version, str(err), inputs={})
 
         self.runtime.set_execution_data(node.id, ExecutionData(params, {}))
         if params:

@@ -17,7 +17,11 @@ class ProcessMixin(ABC):
 
     @abstractmethod
     def wake_up(self, process_id: int) -> None:
-        """Mark a sleeping process as running again."""
+        """Mark a sleeping process as running again.
+
+        A runtime may return ``False`` when the process is dead (and then change nothing): the engine drops
+        an execute message for a dead process. ``None`` (the declared return) means "woken".
+        """
 
     @abstractmethod
     def wake_up_if_sleeping_at(self, process_id: int, node_id: str) -> bool:

@@ -47,7 +47,12 @@ class ProcessMixin(StoreBacked):
         self._update_process(process_id, last_heartbeat=self._now())
 
     def wake_up(self, process_id: int):
-        self._update_process(process_id, asleep=False)
+        with self._store.lock:
+            record = self._process(process_id)
+            if record.dead:
+                return False  # the engine drops a message for a dead process (see ProcessMixin.wake_up)
+            record.asleep = False
+            return True
 
     def wake_up_if_sleeping_at(self, process_id: int, node_id: str) -> bool:
         with self._store.lock:

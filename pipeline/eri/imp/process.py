@@ -55,7 +55,8 @@ class ProcessMixin:
         _update(process_id, last_heartbeat=timezone.now())
 
     def wake_up(self, process_id: int):
-        _update(process_id, asleep=False)
+        # False for a dead process: the engine then drops the message (see ProcessMixin.wake_up).
+        return bool(Process.objects.filter(id=process_id, dead=False).update(asleep=False))
 
     def wake_up_if_sleeping_at(self, process_id: int, node_id: str) -> bool:
         return bool(

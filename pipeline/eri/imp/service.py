@@ -2,16 +2,49 @@
 
 The mapping itself (schedule type, intervals, DataObjects, hooks) is the engine's
 :class:`bamboo_engine.plugin.ServiceAdapter`; the Django runtime adds the ``pre_service_execute`` /
-``pre_service_schedule`` signals and gives the plugin the ``pipeline.eri.log`` node logger.
+``pre_service_schedule`` signals, gives the plugin the ``pipeline.eri.log`` node logger and names the
+``PLUGIN_SPECIFIC_EXCEPTIONS`` the engine shows briefly in ``ex_data``.
 """
 
 import logging
-from typing import Any, Optional
+from typing import Any, Optional, Tuple, Type
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 from bamboo_engine.eri.models.runtime import CallbackData, ExecutionData, Schedule
 from bamboo_engine.plugin import ServiceAdapter
+from pipeline.conf import settings
 from pipeline.eri import signals
 from pipeline.eri.log import get_logger
+
+
+def plugin_specific_exceptions() -> Tuple[Type[BaseException], ...]:
+    """The exception classes of the ``PLUGIN_SPECIFIC_EXCEPTIONS`` setting (classes or dotted paths).
+
+    Read at call time (only when a plugin raised), so ``override_settings`` applies.
+
+    Raises:
+        ImproperlyConfigured: an entry is neither an exception class nor the dotted path of one.
+    """
+    configured = settings.PLUGIN_SPECIFIC_EXCEPTIONS or ()
+    if isinstance(configured, str | type):
+        configured = (configured,)
+    return tuple(_exception_class(entry) for entry in configured)
+
+
+def _exception_class(entry: Any) -> Type[BaseException]:
+    cls = entry
+    if isinstance(entry, str):
+        try:
+            cls = import_string(entry)
+        except ImportError as err:
+            raise ImproperlyConfigured(
+                f"PLUGIN_SPECIFIC_EXCEPTIONS entry {entry!r} can not be imported: {err}"
+            ) from err
+    if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+        raise ImproperlyConfigured(f"PLUGIN_SPECIFIC_EXCEPTIONS entry {entry!r} is not an exception class")
+    return cls
 
 
 class ServiceWrapper(ServiceAdapter):
@@ -41,6 +74,10 @@ class ServiceWrapper(ServiceAdapter):
             callback_data=callback_data,
         )
         return super().schedule(schedule, data, root_pipeline_data, callback_data)
+
+    def brief_exceptions(self) -> Tuple[Type[BaseException], ...]:
+        """Exception types whose ``ex_data`` is ``str(exc)`` instead of the traceback (engine hook)."""
+        return plugin_specific_exceptions()
 
     def make_logger(self, node_id: Any, loop: Any, version: Any) -> logging.LoggerAdapter:
         return get_logger(node_id, loop, version)

@@ -1,0 +1,33 @@
+"""Counting the node handlers that raise (``engine_{execute,schedule}_exception_count``)."""
+
+import contextlib
+from typing import Any, Iterator
+
+from bamboo_engine.interrupt import InterruptException
+from bamboo_engine.metrics import inc_counter
+
+
+@contextlib.contextmanager
+def count_raised(runtime: Any, counter: Any, type_label: str) -> Iterator[None]:
+    """Bump ``counter`` (label ``type``) when the block raises something other than an interrupt.
+
+    Plugin exceptions are caught by the handlers (they fail the node and count there); what reaches
+    this is a handler or runtime error that leaves the message unfinished. Interrupts (an
+    ``InterruptException`` or one of ``runtime.interrupt_errors()``) are retried, not failures.
+    """
+    try:
+        yield
+    except InterruptException:
+        raise
+    except Exception as err:
+        if not _is_interrupt_error(runtime, err):
+            inc_counter(counter, type=type_label)
+        raise
+
+
+def _is_interrupt_error(runtime: Any, err: Exception) -> bool:
+    try:
+        errors = tuple(runtime.interrupt_errors())
+    except Exception:  # noqa: BLE001 - a runtime without the method has no interrupt errors
+        return False
+    return bool(errors) and isinstance(err, errors)
