@@ -7,12 +7,12 @@ Control functions delegate to :class:`bamboo_engine.engine.Engine`, whose method
 import functools
 import logging
 import traceback
-from datetime import datetime
 from typing import Any, Callable, List, Optional
 
+from bamboo_engine.api_shapes import execution_time, format_state, nest_children
 from bamboo_engine.engine import Engine
 from bamboo_engine.eri.interfaces import EngineRuntimeInterface
-from bamboo_engine.eri.models.runtime import ContextValue, State
+from bamboo_engine.eri.models.runtime import ContextValue
 from bamboo_engine.exceptions import NotFoundError
 from bamboo_engine.preview import preview_inputs
 
@@ -197,29 +197,6 @@ def update_context_values(
 # ---- state queries ------------------------------------------------------------------------------------
 
 
-def _format_state(state: State, error_state: Optional[State] = None, parent_id: Optional[str] = None) -> dict:
-    """Shape one state record; the keyword arguments reproduce upstream quirks where asked."""
-    error_state = error_state or state
-    return {
-        "id": state.node_id,
-        "state": state.name,
-        # quirk (REQUIRED): the key really ends with a colon
-        "root_id:": state.root_id,
-        "parent_id": state.parent_id if parent_id is None else parent_id,
-        "version": state.version,
-        "loop": state.loop,
-        "retry": state.retry,
-        "skip": state.skip,
-        # quirk (REQUIRED): "error_ignorable" holds error_ignored
-        "error_ignorable": error_state.error_ignored,
-        "error_ignored": error_state.error_ignored,
-        "created_time": state.created_time,
-        "started_time": state.started_time,
-        "archived_time": state.archived_time,
-        "children": {},
-    }
-
-
 @_ensure_return_api_result
 def get_pipeline_states(runtime: EngineRuntimeInterface, root_id: str, flat_children=True) -> EngineAPIResult:
     """States of a root pipeline and everything under it (see api.md for the record shape)."""
@@ -232,26 +209,17 @@ def get_pipeline_states(runtime: EngineRuntimeInterface, root_id: str, flat_chil
         if state.node_id == root_id:
             root_state = state
         else:
-            children[state.node_id] = _format_state(state)
+            children[state.node_id] = format_state(state)
     if root_state is None:
         root_state = runtime.get_state_or_none(root_id)
         if root_state is None:
             raise NotFoundError(f"state of root pipeline({root_id}) does not exist")
     if not flat_children:
-        children = _nest_children(children, root_id)
+        children = nest_children(children, root_id)
     # quirks (REQUIRED): parent_id is the root id; error fields come from the last state iterated
-    record = _format_state(root_state, error_state=all_states[-1], parent_id=root_state.root_id)
+    record = format_state(root_state, error_state=all_states[-1], parent_id=root_state.root_id)
     record["children"] = children
     return {root_id: record}  # type: ignore[return-value]
-
-
-def _nest_children(children: dict, root_id: str) -> dict:
-    """Place each record into its parent's ``children``; keep only direct children of the root."""
-    for node_id, record in children.items():
-        parent = children.get(record["parent_id"])
-        if parent is not None:
-            parent["children"][node_id] = record
-    return {node_id: record for node_id, record in children.items() if record["parent_id"] == root_id}
 
 
 @_ensure_return_api_result
@@ -260,9 +228,9 @@ def get_children_states(runtime: EngineRuntimeInterface, node_id: str) -> Engine
     state = runtime.get_state_or_none(node_id)
     if state is None:
         return {}  # type: ignore[return-value]
-    record = _format_state(state, parent_id=state.root_id)
+    record = format_state(state, parent_id=state.root_id)
     record["children"] = {
-        child.node_id: _format_state(child) for child in runtime.get_state_by_parent(node_id)
+        child.node_id: format_state(child) for child in runtime.get_state_by_parent(node_id)
     }
     return {node_id: record}  # type: ignore[return-value]
 
@@ -381,23 +349,13 @@ def preview_node_inputs(
 # ---- execution time -----------------------------------------------------------------------------------
 
 
-def _execution_time(state: State) -> dict:
-    started, archived = state.started_time, state.archived_time
-    if started is None:
-        elapsed = 0.0
-    else:
-        end = archived if archived is not None else datetime.now(tz=started.tzinfo)
-        elapsed = (end - started).total_seconds()
-    return {"state": state.name, "start_time": started, "archived_time": archived, "execution_time": elapsed}
-
-
 @_ensure_return_api_result
 def get_pipeline_execution_time(runtime: EngineRuntimeInterface, pipeline_id: str):
     """How long a pipeline ran (until archived, or until now)."""
-    return _execution_time(runtime.get_state(pipeline_id))
+    return execution_time(runtime.get_state(pipeline_id))
 
 
 @_ensure_return_api_result
 def get_node_execution_time(runtime: EngineRuntimeInterface, node_id: str):
     """How long a node ran (until archived, or until now)."""
-    return _execution_time(runtime.get_state(node_id))
+    return execution_time(runtime.get_state(node_id))

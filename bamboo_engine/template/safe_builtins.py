@@ -13,11 +13,11 @@ from bamboo_engine.template.sandbox import (
     require_size,
     weight,
 )
+from bamboo_engine.template.sandbox_imports import load_import_modules
 from bamboo_engine.utils.mako_safety import (
     SAFE_BUILTIN_NAMES,
     SandboxOptions,
     TemplateSandboxError,
-    load_import_modules,
 )
 
 _MISSING = object()

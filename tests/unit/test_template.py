@@ -8,7 +8,7 @@ import pytest
 
 from bamboo_engine.config import Settings
 from bamboo_engine.exceptions import RenderInfrastructureError
-from bamboo_engine.template import Template
+from bamboo_engine.template import Template, sandbox_imports
 from bamboo_engine.template.render_backend import (
     InProcessRenderBackend,
     RenderBackend,
@@ -298,7 +298,7 @@ class TestSettings:
         ],
     )
     def test_module_deny_list(self, module, denied):
-        assert mako_safety.is_denied_module(module) is denied
+        assert sandbox_imports.is_denied_module(module) is denied
 
     def test_settings_read_at_call_time(self):
         template = Template("${hex(a)}")

@@ -185,22 +185,10 @@ class StateMixin:
             },
         )
         written = self._write_from_memo(node_id, change, version, refresh_version, ignore_boring_set)
-        attempts = 0
-        while written is None:
-            attempts += 1
-            if attempts > _CAS_ATTEMPTS:
-                raise InvalidOperationError(
-                    f"node({node_id}) state kept changing concurrently, could not set it to {to_state}"
-                )
-            row = _read(node_id)
-            if row is None:
-                written = change.create(node_id)
-                continue
-            if ignore_boring_set and row["name"] == to_state:
-                self._state_memo.remember(row)
-                return row["version"]
-            _check_transition(row, to_state, version)
-            written = change.update(row, refresh_version)
+        if written is None:
+            written = self._write_from_database(node_id, change, version, refresh_version, ignore_boring_set)
+            if written.get("_boring"):
+                return written["version"]
         self._state_memo.remember(written)
         if send_post_set_state_signal:
             signals.post_set_state.send(
@@ -213,6 +201,35 @@ class StateMixin:
                 loop=written["loop"],
             )
         return written["version"]
+
+    def _write_from_database(
+        self,
+        node_id: str,
+        change: "_StateChange",
+        version: Optional[str],
+        refresh_version: bool,
+        ignore_boring_set: bool,
+    ) -> dict:
+        """Read the row and write with compare-and-set, retrying while concurrent writers win.
+
+        A boring set (same state, ``ignore_boring_set``) returns the row marked ``_boring``: nothing was
+        written and no signal is due.
+        """
+        for _ in range(_CAS_ATTEMPTS):
+            row = _read(node_id)
+            if row is None:
+                written = change.create(node_id)
+            elif ignore_boring_set and row["name"] == change.to_state:
+                self._state_memo.remember(row)
+                return {**row, "_boring": True}
+            else:
+                _check_transition(row, change.to_state, version)
+                written = change.update(row, refresh_version)
+            if written is not None:
+                return written
+        raise InvalidOperationError(
+            f"node({node_id}) state kept changing concurrently, could not set it to {change.to_state}"
+        )
 
     def _write_from_memo(
         self,
