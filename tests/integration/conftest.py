@@ -22,6 +22,16 @@ def pytest_addoption(parser):
     )
 
 
+def pytest_collection_modifyitems(config, items):
+    # The contrast run is a demonstration (minutes long), not a check: collected only on request.
+    if config.getoption("--heartbeat-contrast"):
+        return
+    kept = [item for item in items if item.get_closest_marker("heartbeat_contrast") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def it_session(request):
     """Services up, a fresh ``bamboo_test_*`` database (migrated) and vhost; dropped at the end."""

@@ -63,9 +63,7 @@ def test_default_config_gevent_worker_does_not_stall(it_session):
         worker.stop()
 
 
-@pytest.mark.skipif(
-    "not config.getoption('--heartbeat-contrast')", reason="contrast run: --heartbeat-contrast"
-)
+@pytest.mark.heartbeat_contrast
 def test_contrast_with_heartbeat_enabled(it_session):
     """Shows the stall the default avoids (about ten messages a second)."""
     worker = _start_worker(it_session, "heartbeat-120", BAMBOO_BROKER_HEARTBEAT="120")
