@@ -58,6 +58,9 @@ def get_allowed_start_node_ids(pipeline_tree) -> List[str]:
 
 def validate_pipeline_start_node(pipeline: dict, node_id: str):
     """Raise StartPositionInvalidException unless ``node_id`` is an allowed start node."""
+    if node_id == pipeline.get("start_event", {}).get("id"):
+        # The start event is always allowed: skip a second whole-tree analysis on every run.
+        return
     allowed = get_allowed_start_node_ids(pipeline)
     if node_id not in allowed:
         raise StartPositionInvalidException(

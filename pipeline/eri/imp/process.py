@@ -54,9 +54,13 @@ class ProcessMixin:
     def beat(self, process_id: int):
         _update(process_id, last_heartbeat=timezone.now())
 
+    # ``wake_up`` writes the heartbeat too: the engine then skips its separate ``beat`` of the message.
+    WAKE_UP_BEATS = True
+
     def wake_up(self, process_id: int):
         # False for a dead process: the engine then drops the message (see ProcessMixin.wake_up).
-        return bool(Process.objects.filter(id=process_id, dead=False).update(asleep=False))
+        rows = Process.objects.filter(id=process_id, dead=False)
+        return bool(rows.update(asleep=False, last_heartbeat=timezone.now()))
 
     def wake_up_if_sleeping_at(self, process_id: int, node_id: str) -> bool:
         return bool(
@@ -131,9 +135,10 @@ class ProcessMixin:
         a conditional UPDATE on ``ack_num = need_ack`` which also resets the counters, so after it no
         other child's wake-up can match. One transaction keeps "child dead" and "parent acked"
         together; it locks the child row and then the parent row, the same order for every child, so
-        concurrent children queue on the parent row instead of deadlocking.
+        concurrent children queue on the parent row instead of deadlocking. Inside the engine's own
+        transaction no savepoint is needed: any error here aborts that step as a whole.
         """
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             if not Process.objects.filter(id=process_id, dead=False).update(dead=True):
                 return False
             Process.objects.filter(id=parent_id).update(ack_num=F("ack_num") + 1)
