@@ -1,0 +1,161 @@
+"""``python -m benchmark``: run scenarios on ours and/or upstream and print one result line per run.
+
+Example: ``python -m benchmark --scenario 17x100 --impl both --workers 1 --concurrency 100``.
+See benchmark/README.md for what each figure means.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from benchmark.implementations import BENCH_DIR, IMPLEMENTATIONS, Implementation
+from benchmark.scenarios import DEFAULT_ORDER, PREPARE, SCENARIOS, Scenario
+from benchmark.services import max_connections, raise_max_connections
+from benchmark.workers import WorkerPool, combine
+
+
+def result_line(scenario: str, impl: str, workers: int, concurrency: int, figures: Dict[str, Any]) -> str:
+    """The machine-readable line (``key=value`` separated by spaces, ``na`` when not measured)."""
+    nodes = figures["nodes"] or 1
+
+    def per_node(value: Optional[float]) -> str:
+        if value is None:
+            return "na"
+        # prepare runs issue a handful of statements for thousands of nodes: keep significant digits
+        return f"{value / nodes:.2f}" if value >= nodes else f"{value / nodes:.3g}"
+
+    rss = figures.get("peak_rss_mb")
+    return (
+        f"scenario={scenario} impl={impl} workers={workers} concurrency={concurrency} "
+        f"wall_s={figures['wall_s']:.2f} nodes_per_s={figures['nodes'] / figures['wall_s']:.1f} "
+        f"db_queries_per_node={per_node(figures.get('db_queries'))} "
+        f"broker_msgs_per_node={per_node(figures.get('broker_msgs'))} "
+        f"peak_rss_mb={'na' if not rss else f'{rss:.0f}'} "
+        f"worker_cpu_s={figures.get('worker_cpu_s') or 0:.1f}"
+    )
+
+
+def run_driver(implementation: Implementation, scenario: Scenario, timeout: float) -> Dict[str, Any]:
+    command = [
+        str(implementation.python),
+        str(BENCH_DIR / "driver.py"),
+        scenario.name,
+        "--timeout",
+        str(timeout),
+    ]
+    completed = subprocess.run(
+        command, cwd=implementation.project_dir, env=implementation.env(), stdout=subprocess.PIPE, text=True
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"{implementation.name} driver failed ({completed.returncode}) on {scenario.name}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def run_once(implementation: Implementation, scenario: Scenario, args: argparse.Namespace) -> Dict[str, Any]:
+    """Reset, start workers (not for prepare), drive the scenario, stop workers; the merged figures."""
+    implementation.reset()
+    pool = WorkerPool(implementation, args.workers, args.concurrency, Path(args.run_dir))
+    if scenario.kind != PREPARE:
+        pool.start()
+    try:
+        figures = run_driver(implementation, scenario, args.timeout)
+    finally:
+        worker_stats = combine(pool.stop())
+        if scenario.kind == PREPARE:
+            implementation.reset()
+    figures["worker_published"] = worker_stats["published"]
+    figures["worker_consumed"] = worker_stats["consumed"]
+    figures["broker_msgs"] = figures["driver_published"] + worker_stats["published"]
+    figures["peak_rss_mb"] = worker_stats["peak_rss_mb"]
+    figures["worker_cpu_s"] = worker_stats["cpu_s"]
+    figures["db_queries"] = figures["driver_statements"] + worker_stats["statements"]
+    figures["worker_errors"] = pool.error_count() if scenario.kind != PREPARE else 0
+    if figures["worker_errors"]:
+        print(
+            f"warning: {figures['worker_errors']} traceback(s) in the worker logs of {args.run_dir}",
+            file=sys.stderr,
+        )
+    return figures
+
+
+def check_connections(args: argparse.Namespace) -> None:
+    """Each gevent greenlet holds its own DB connection: make room before MariaDB refuses them mid-run.
+
+    Other clients share the server, so we keep a margin of 200 above our own worst case.
+    """
+    needed = args.workers * args.concurrency + 200
+    if needed > max_connections():
+        raise_max_connections(needed)
+        print(f"note: raised MariaDB max_connections to {needed}", file=sys.stderr)
+
+
+def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmark", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--scenario", default="17x100", help=f"comma-separated names from {', '.join(SCENARIOS)}, or 'all'"
+    )
+    parser.add_argument("--impl", choices=("ours", "upstream", "both"), default="ours")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    parser.add_argument("--concurrency", type=int, default=100, help="gevent -c of each worker process")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per scenario and implementation")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds before a run is abandoned")
+    parser.add_argument("--run-dir", default=None, help="where worker logs/counters go (default: a temp dir)")
+    parser.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
+    parser.add_argument("--smoke", action="store_true", help="tiny in-memory run (no servers), for tox")
+    args = parser.parse_args(argv)
+    args.scenarios = list(DEFAULT_ORDER) if args.scenario == "all" else args.scenario.split(",")
+    unknown = [name for name in args.scenarios if name not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenario(s) {unknown}; choose from {', '.join(SCENARIOS)} or all")
+    return args
+
+
+def implementations(args: argparse.Namespace) -> List[str]:
+    return ["upstream", "ours"] if args.impl == "both" else [args.impl]
+
+
+def run_scenario(scenario: Scenario, prepared: Dict[str, Implementation], args: argparse.Namespace) -> None:
+    """Every selected implementation on one scenario (``--repeat`` times), then the ratio."""
+    workers, concurrency = (0, 0) if scenario.kind == PREPARE else (args.workers, args.concurrency)
+    walls: Dict[str, List[float]] = {}
+    for impl_name in implementations(args):
+        if impl_name not in prepared:
+            prepared[impl_name] = IMPLEMENTATIONS[impl_name]()
+            prepared[impl_name].setup()
+        for _ in range(args.repeat):
+            figures = run_once(prepared[impl_name], scenario, args)
+            print(result_line(scenario.name, impl_name, workers, concurrency, figures), flush=True)
+            if args.json:
+                print(json.dumps({"scenario": scenario.name, "impl": impl_name, **figures}), flush=True)
+            walls.setdefault(impl_name, []).append(figures["wall_s"])
+    print_ratio(scenario.name, walls)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
+    if args.smoke:
+        from benchmark.smoke import run_smoke
+
+        print(run_smoke())
+        return
+    args.run_dir = args.run_dir or tempfile.mkdtemp(prefix="bamboo-bench-")
+    check_connections(args)
+    prepared: Dict[str, Implementation] = {}
+    for scenario_name in args.scenarios:
+        run_scenario(SCENARIOS[scenario_name], prepared, args)
+
+
+def print_ratio(scenario_name: str, walls: Dict[str, List[float]]) -> None:
+    """``upstream wall / ours wall`` (means over repeats): above 1 means ours is faster."""
+    if "ours" in walls and "upstream" in walls:
+        ours = sum(walls["ours"]) / len(walls["ours"])
+        upstream = sum(walls["upstream"]) / len(walls["upstream"])
+        print(
+            f"scenario={scenario_name} ratio_upstream_over_ours={upstream / ours:.2f} "
+            f"upstream_wall_s={upstream:.2f} ours_wall_s={ours:.2f}",
+            flush=True,
+        )

@@ -1,0 +1,89 @@
+"""MariaDB databases and RabbitMQ vhosts of the benchmark (loopback servers only)."""
+
+import subprocess
+from typing import Iterable
+from urllib.parse import urlparse
+
+MYSQL_SERVER = "mysql://root:@127.0.0.1:3306"
+AMQP_SERVER = "amqp://guest:guest@127.0.0.1:5672"
+WORKER_QUEUES = ("er_execute", "er_schedule")
+
+
+def db_url(database: str) -> str:
+    return f"{MYSQL_SERVER}/{database}"
+
+
+def broker_url(vhost: str) -> str:
+    return f"{AMQP_SERVER}/{vhost}"
+
+
+def _connect(url: str = MYSQL_SERVER, database: str = None):
+    import pymysql
+
+    parsed = urlparse(url)
+    return pymysql.connect(
+        host=parsed.hostname,
+        port=parsed.port or 3306,
+        user=parsed.username or "root",
+        password=parsed.password or "",
+        database=database,
+        autocommit=True,
+    )
+
+
+def ensure_database(database: str) -> None:
+    connection = _connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{database}` CHARACTER SET utf8mb4")
+    finally:
+        connection.close()
+
+
+def truncate_runtime_tables(database: str) -> None:
+    """Empty the ``eri_*`` tables so every run starts from the same table sizes."""
+    connection = _connect(database=database)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW TABLES LIKE 'eri\\_%%'")
+            tables = [row[0] for row in cursor.fetchall()]
+            for table in tables:
+                cursor.execute(f"TRUNCATE TABLE `{table}`")
+    finally:
+        connection.close()
+
+
+def max_connections() -> int:
+    connection = _connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW VARIABLES LIKE 'max_connections'")
+            return int(cursor.fetchone()[1])
+    finally:
+        connection.close()
+
+
+def raise_max_connections(value: int) -> None:
+    connection = _connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET GLOBAL max_connections = {int(value)}")
+    finally:
+        connection.close()
+
+
+def _rabbitmqctl(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, check=check)
+
+
+def ensure_vhost(vhost: str) -> None:
+    existing = _rabbitmqctl("list_vhosts").stdout.split()
+    if vhost not in existing:
+        _rabbitmqctl("add_vhost", vhost)
+    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+
+
+def purge_queues(vhost: str, queues: Iterable[str] = WORKER_QUEUES) -> None:
+    """Drop leftover messages (a timed-out run, or the start message of a prepare-only run)."""
+    for queue in queues:
+        _rabbitmqctl("purge_queue", "-p", vhost, queue, check=False)
