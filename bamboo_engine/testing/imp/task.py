@@ -1,8 +1,14 @@
 """TaskMixin: "sending" execute/schedule messages to the local dispatcher, and consuming them."""
 
 import contextlib
-from typing import Any, Iterator, Optional
+from typing import Iterator, Optional
 
+from bamboo_engine.engine.messages import (
+    execute_message,
+    run_execute_message,
+    run_schedule_message,
+    schedule_message,
+)
 from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint, ScheduleInterruptPoint
 from bamboo_engine.testing.dispatcher import Task
 from bamboo_engine.testing.imp.base import StoreBacked
@@ -67,14 +73,8 @@ class TaskMixin(StoreBacked):
         recover_point: Optional[ExecuteInterruptPoint] = None,
         headers: Optional[dict] = None,
     ):
-        kwargs = {
-            "process_id": process_id,
-            "node_id": node_id,
-            "root_pipeline_id": root_pipeline_id,
-            "parent_pipeline_id": parent_pipeline_id,
-            "recover_point": recover_point.to_json() if recover_point is not None else "{}",
-            "headers": self._headers(process_id, headers, 0),
-        }
+        kwargs = execute_message(process_id, node_id, root_pipeline_id, parent_pipeline_id, recover_point)
+        kwargs["headers"] = self._headers(process_id, headers, 0)
         self._dispatcher.submit(EXECUTE, kwargs)
 
     def schedule(
@@ -102,14 +102,8 @@ class TaskMixin(StoreBacked):
     def _send_schedule(
         self, process_id, node_id, schedule_id, callback_data_id, recover_point, headers, delay
     ):
-        kwargs = {
-            "process_id": process_id,
-            "node_id": node_id,
-            "schedule_id": schedule_id,
-            "callback_data_id": callback_data_id,
-            "recover_point": recover_point.to_json() if recover_point is not None else "{}",
-            "headers": self._headers(process_id, headers, delay or 0),
-        }
+        kwargs = schedule_message(process_id, node_id, schedule_id, callback_data_id, recover_point)
+        kwargs["headers"] = self._headers(process_id, headers, delay or 0)
         self._dispatcher.submit(SCHEDULE, kwargs, delay=delay or 0)
 
     # -- the consumer (what a Celery task body does) ---------------------------------------------
@@ -117,70 +111,6 @@ class TaskMixin(StoreBacked):
     def consume(self, task: Task) -> None:
         """Run one dispatched message through the engine (what a Celery task body does)."""
         if task.kind == EXECUTE:
-            self._consume_execute(**task.kwargs)
+            run_execute_message(self, **task.kwargs)
         else:
-            self._consume_schedule(**task.kwargs)
-
-    def _consume_execute(
-        self,
-        process_id: int,
-        node_id: str,
-        root_pipeline_id: str,
-        parent_pipeline_id: str,
-        recover_point: str,
-        headers: dict,
-    ) -> None:
-        from bamboo_engine.engine import Engine
-        from bamboo_engine.interrupt import ExecuteInterrupter
-
-        runtime: Any = self
-        interrupter = ExecuteInterrupter(
-            runtime=runtime,
-            current_node_id=node_id,
-            process_id=process_id,
-            parent_pipeline_id=parent_pipeline_id,
-            root_pipeline_id=root_pipeline_id,
-            check_point=None,
-            recover_point=recover_point,
-            headers=headers,
-        )
-        Engine(runtime).execute(
-            process_id=process_id,
-            node_id=node_id,
-            root_pipeline_id=root_pipeline_id,
-            parent_pipeline_id=parent_pipeline_id,
-            interrupter=interrupter,
-            headers=headers,
-        )
-
-    def _consume_schedule(
-        self,
-        process_id: int,
-        node_id: str,
-        schedule_id: str,
-        callback_data_id: Optional[int],
-        recover_point: str,
-        headers: dict,
-    ) -> None:
-        from bamboo_engine.engine import Engine
-        from bamboo_engine.interrupt import ScheduleInterrupter
-
-        runtime: Any = self
-        interrupter = ScheduleInterrupter(
-            runtime=runtime,
-            current_node_id=node_id,
-            process_id=process_id,
-            schedule_id=schedule_id,
-            callback_data_id=callback_data_id,
-            check_point=None,
-            recover_point=recover_point,
-            headers=headers,
-        )
-        Engine(runtime).schedule(
-            process_id=process_id,
-            node_id=node_id,
-            schedule_id=schedule_id,
-            interrupter=interrupter,
-            headers=headers,
-            callback_data_id=callback_data_id,
-        )
+            run_schedule_message(self, **task.kwargs)

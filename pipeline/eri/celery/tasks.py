@@ -16,8 +16,7 @@ from celery._state import connect_on_app_finalize
 from celery.schedules import crontab
 from django.db import InterfaceError, InternalError, OperationalError
 
-from bamboo_engine.engine import Engine
-from bamboo_engine.interrupt import ExecuteInterrupter, ScheduleInterrupter
+from bamboo_engine.engine.messages import run_execute_message, run_schedule_message
 from bamboo_engine.metrics import (
     ENGINE_RUNTIME_EXECUTE_TASK_CLAIM_DELAY,
     ENGINE_RUNTIME_SCHEDULE_TASK_CLAIM_DELAY,
@@ -87,23 +86,14 @@ def execute(
             if plan is None:
                 return
             node_id, parent_pipeline_id, point = plan.node_id, plan.parent_pipeline_id, plan.recover_point
-        interrupter = ExecuteInterrupter(
+        run_execute_message(
             runtime,
-            node_id,
             process_id,
-            parent_pipeline_id,  # type: ignore[arg-type]
-            root_pipeline_id,  # type: ignore[arg-type]
-            None,
+            node_id,
+            root_pipeline_id,
+            parent_pipeline_id,
             point,
-            headers,
-        )
-        Engine(runtime).execute(
-            process_id=process_id,
-            node_id=node_id,
-            root_pipeline_id=root_pipeline_id,
-            parent_pipeline_id=parent_pipeline_id,
-            interrupter=interrupter,
-            headers=headers,
+            headers,  # type: ignore[arg-type]
         )
 
 
@@ -130,16 +120,8 @@ def schedule(
             logger.warning("schedule(%s) lock of the dead run released", schedule_id)
         runtime = BambooDjangoRuntime()
         runtime.scope_to_message()
-        interrupter = ScheduleInterrupter(
-            runtime, node_id, process_id, schedule_id, callback_data_id, None, recover_point, headers
-        )
-        Engine(runtime).schedule(
-            process_id=process_id,
-            node_id=node_id,
-            schedule_id=schedule_id,
-            interrupter=interrupter,
-            headers=headers,
-            callback_data_id=callback_data_id,
+        run_schedule_message(
+            runtime, process_id, node_id, schedule_id, callback_data_id, recover_point, headers
         )
 
 

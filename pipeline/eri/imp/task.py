@@ -18,6 +18,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from django.db import transaction
 
+from bamboo_engine.engine.messages import execute_message, schedule_message
 from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint, ScheduleInterruptPoint
 from pipeline.eri.celery.queues import EXECUTE_TASK_NAME, SCHEDULE_TASK_NAME, QueueResolver
 from pipeline.eri.imp._db import not_found
@@ -111,13 +112,7 @@ class TaskMixin:
         recover_point: Optional[ExecuteInterruptPoint] = None,
         headers: Optional[dict] = None,
     ):
-        kwargs = {
-            "process_id": process_id,
-            "node_id": node_id,
-            "root_pipeline_id": root_pipeline_id,
-            "parent_pipeline_id": parent_pipeline_id,
-            "recover_point": recover_point.to_json() if recover_point is not None else "{}",
-        }
+        kwargs = execute_message(process_id, node_id, root_pipeline_id, parent_pipeline_id, recover_point)
         self._dispatch(EXECUTE_TASK_NAME, process_id, kwargs, headers, countdown=0)
 
     def schedule(
@@ -129,13 +124,7 @@ class TaskMixin:
         recover_point: Optional[ScheduleInterruptPoint] = None,
         headers: Optional[dict] = None,
     ):
-        kwargs = {
-            "process_id": process_id,
-            "node_id": node_id,
-            "schedule_id": schedule_id,
-            "callback_data_id": callback_data_id,
-            "recover_point": recover_point.to_json() if recover_point is not None else "{}",
-        }
+        kwargs = schedule_message(process_id, node_id, schedule_id, callback_data_id, recover_point)
         self._dispatch(SCHEDULE_TASK_NAME, process_id, kwargs, headers, countdown=0)
 
     # The published signature orders ``headers`` before ``callback_data_id`` (the engine passes keywords).
@@ -148,13 +137,7 @@ class TaskMixin:
         headers: Optional[dict] = None,
         callback_data_id: Optional[int] = None,
     ):
-        kwargs = {
-            "process_id": process_id,
-            "node_id": node_id,
-            "schedule_id": schedule_id,
-            "callback_data_id": callback_data_id,
-            "recover_point": "{}",
-        }
+        kwargs = schedule_message(process_id, node_id, schedule_id, callback_data_id)
         self._dispatch(SCHEDULE_TASK_NAME, process_id, kwargs, headers, countdown=max(schedule_after, 0))
 
     def _dispatch(

@@ -1,0 +1,111 @@
+"""The execute/schedule message format and what a task consumer does with one message.
+
+Every runtime sends the same keyword arguments (django-runtime.md §4) and runs a received message the
+same way (build the interrupter, call the engine); only transport and headers differ, so both halves
+live here once.
+"""
+
+from typing import Any, Optional
+
+from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint, ScheduleInterruptPoint
+from bamboo_engine.interrupt import ExecuteInterrupter, ScheduleInterrupter
+
+NO_RECOVER_POINT = "{}"
+
+
+def execute_message(
+    process_id: int,
+    node_id: str,
+    root_pipeline_id: str,
+    parent_pipeline_id: str,
+    recover_point: Optional[ExecuteInterruptPoint] = None,
+) -> dict:
+    """Keyword arguments of an execute message (``headers`` is added by the sending runtime)."""
+    return {
+        "process_id": process_id,
+        "node_id": node_id,
+        "root_pipeline_id": root_pipeline_id,
+        "parent_pipeline_id": parent_pipeline_id,
+        "recover_point": recover_point.to_json() if recover_point is not None else NO_RECOVER_POINT,
+    }
+
+
+def schedule_message(
+    process_id: int,
+    node_id: str,
+    schedule_id: Any,
+    callback_data_id: Optional[int] = None,
+    recover_point: Optional[ScheduleInterruptPoint] = None,
+) -> dict:
+    """Keyword arguments of a schedule message (``headers`` is added by the sending runtime)."""
+    return {
+        "process_id": process_id,
+        "node_id": node_id,
+        "schedule_id": schedule_id,
+        "callback_data_id": callback_data_id,
+        "recover_point": recover_point.to_json() if recover_point is not None else NO_RECOVER_POINT,
+    }
+
+
+def run_execute_message(
+    runtime: Any,
+    process_id: int,
+    node_id: str,
+    root_pipeline_id: str,
+    parent_pipeline_id: str,
+    recover_point: Any,
+    headers: Optional[dict],
+) -> None:
+    """Run one execute message: ``recover_point`` may be the JSON text, a dict or the model."""
+    from bamboo_engine.engine import Engine  # the engine package imports this module's neighbours
+
+    interrupter = ExecuteInterrupter(
+        runtime=runtime,
+        current_node_id=node_id,
+        process_id=process_id,
+        parent_pipeline_id=parent_pipeline_id,
+        root_pipeline_id=root_pipeline_id,
+        check_point=None,
+        recover_point=recover_point,
+        headers=headers,
+    )
+    Engine(runtime).execute(
+        process_id=process_id,
+        node_id=node_id,
+        root_pipeline_id=root_pipeline_id,
+        parent_pipeline_id=parent_pipeline_id,
+        interrupter=interrupter,
+        headers=headers,
+    )
+
+
+def run_schedule_message(
+    runtime: Any,
+    process_id: int,
+    node_id: str,
+    schedule_id: Any,
+    callback_data_id: Optional[int],
+    recover_point: Any,
+    headers: Optional[dict],
+) -> None:
+    """Run one schedule message: ``recover_point`` may be the JSON text, a dict or the model."""
+    from bamboo_engine.engine import Engine
+
+    interrupter = ScheduleInterrupter(
+        runtime=runtime,
+        current_node_id=node_id,
+        process_id=process_id,
+        schedule_id=schedule_id,
+        callback_data_id=callback_data_id,
+        check_point=None,
+        recover_point=recover_point,
+        headers=headers,
+    )
+    Engine(runtime).schedule(
+        process_id=process_id,
+        node_id=node_id,
+        schedule_id=schedule_id,
+        interrupter=interrupter,
+        headers=headers,
+        callback_data_id=callback_data_id,
+    )
