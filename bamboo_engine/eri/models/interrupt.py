@@ -6,7 +6,7 @@ field is a message format change.
 
 import json
 from dataclasses import dataclass
-from typing import Any, List, Optional, Type
+from typing import Any, ClassVar, Dict, List, Optional, Type
 
 from bamboo_engine import exceptions
 from bamboo_engine.eri.models.handler import ExecuteResult, ScheduleResult
@@ -39,10 +39,38 @@ def _known_fields(cls: type, obj: dict) -> dict:
 
 @dataclass
 class InterruptPoint:
-    """Base checkpoint: the interrupter ``name`` and a format ``version``."""
+    """Base checkpoint: the interrupter ``name`` and a format ``version``.
+
+    Subclasses list their nested model fields in ``_NESTED`` (field name -> class with ``to_dict`` /
+    ``from_dict``); the JSON round trip below handles them.
+    """
+
+    _NESTED: ClassVar[Dict[str, Any]] = {}
 
     name: str
     version: int = 0
+
+    def to_json(self) -> str:
+        data: dict = dict(vars(self))
+        for key in self._NESTED:
+            value = data[key]
+            data[key] = value.to_dict() if value else None
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, json_obj: Optional[str]):
+        """Rebuild a point from :meth:`to_json` output; None for None, "" or "{}".
+
+        Raises:
+            ValueError: ``json_obj`` is not a JSON object.
+        """
+        obj = _load_json_object(cls, json_obj)
+        if obj is None:
+            return None
+        fields = _known_fields(cls, obj)
+        for key, model in cls._NESTED.items():
+            fields[key] = _nested(model, fields.get(key))
+        return cls(**fields)
 
 
 @dataclass
@@ -86,26 +114,7 @@ class ExecuteInterruptPoint(InterruptPoint):
     set_schedule_done: bool = False
     handler_data: Optional[HandlerExecuteData] = None
 
-    def to_json(self) -> str:
-        data: dict = dict(vars(self))
-        data["execute_result"] = self.execute_result.to_dict() if self.execute_result else None
-        data["handler_data"] = self.handler_data.to_dict() if self.handler_data else None
-        return json.dumps(data)
-
-    @classmethod
-    def from_json(cls, json_obj: Optional[str]) -> Optional["ExecuteInterruptPoint"]:
-        """Rebuild a point from :meth:`to_json` output; None for None, "" or "{}".
-
-        Raises:
-            ValueError: ``json_obj`` is not a JSON object.
-        """
-        obj = _load_json_object(cls, json_obj)
-        if obj is None:
-            return None
-        fields = _known_fields(cls, obj)
-        fields["execute_result"] = _nested(ExecuteResult, fields.get("execute_result"))
-        fields["handler_data"] = _nested(HandlerExecuteData, fields.get("handler_data"))
-        return cls(**fields)
+    _NESTED: ClassVar[Dict[str, Any]] = {"execute_result": ExecuteResult, "handler_data": HandlerExecuteData}
 
 
 @dataclass
@@ -139,26 +148,10 @@ class ScheduleInterruptPoint(InterruptPoint):
     lock_released: bool = False
     handler_data: Optional[HandlerScheduleData] = None
 
-    def to_json(self) -> str:
-        data: dict = dict(vars(self))
-        data["schedule_result"] = self.schedule_result.to_dict() if self.schedule_result else None
-        data["handler_data"] = self.handler_data.to_dict() if self.handler_data else None
-        return json.dumps(data)
-
-    @classmethod
-    def from_json(cls, json_obj: Optional[str]) -> Optional["ScheduleInterruptPoint"]:
-        """Rebuild a point from :meth:`to_json` output; None for None, "" or "{}".
-
-        Raises:
-            ValueError: ``json_obj`` is not a JSON object.
-        """
-        obj = _load_json_object(cls, json_obj)
-        if obj is None:
-            return None
-        fields = _known_fields(cls, obj)
-        fields["schedule_result"] = _nested(ScheduleResult, fields.get("schedule_result"))
-        fields["handler_data"] = _nested(HandlerScheduleData, fields.get("handler_data"))
-        return cls(**fields)
+    _NESTED: ClassVar[Dict[str, Any]] = {
+        "schedule_result": ScheduleResult,
+        "handler_data": HandlerScheduleData,
+    }
 
 
 def _nested(model: Type[Any], obj: Optional[dict]) -> Any:
