@@ -57,6 +57,14 @@ def _observe_claim_delay(histogram, headers: Optional[dict]) -> None:
         labelled(histogram).observe(max(time.time() - float(sent), 0.0))
 
 
+def _claim(task_name: str, message: dict):
+    """Claim this delivery; a delivery whose lease is still held is re-sent later. None: do not run."""
+    claim = claim_delivery(task_name, message["headers"])
+    if claim.verdict is Verdict.DEFER:
+        resend_later(task_name, message, claim.retry_after)
+    return claim if claim.runs else None
+
+
 @shared_task(name=EXECUTE_TASK_NAME, **_DELIVERY)
 def execute(
     process_id: int,
@@ -67,12 +75,10 @@ def execute(
     headers: dict = None,
     **kwargs,
 ):
-    claim = claim_delivery(EXECUTE_TASK_NAME, headers)
-    if claim.verdict is Verdict.DEFER:
-        message = dict(kwargs, process_id=process_id, node_id=node_id, root_pipeline_id=root_pipeline_id)
-        message.update(parent_pipeline_id=parent_pipeline_id, recover_point=recover_point, headers=headers)
-        resend_later(EXECUTE_TASK_NAME, message, claim.retry_after)
-    if not claim.runs:
+    message = dict(kwargs, process_id=process_id, node_id=node_id, root_pipeline_id=root_pipeline_id)
+    message.update(parent_pipeline_id=parent_pipeline_id, recover_point=recover_point, headers=headers)
+    claim = _claim(EXECUTE_TASK_NAME, message)
+    if claim is None:
         return
     with holding(claim, _DB_ERRORS):
         _observe_claim_delay(ENGINE_RUNTIME_EXECUTE_TASK_CLAIM_DELAY, headers)
@@ -107,12 +113,10 @@ def schedule(
     headers: dict = None,
     **kwargs,
 ):
-    claim = claim_delivery(SCHEDULE_TASK_NAME, headers)
-    if claim.verdict is Verdict.DEFER:
-        message = dict(kwargs, process_id=process_id, node_id=node_id, schedule_id=schedule_id)
-        message.update(callback_data_id=callback_data_id, recover_point=recover_point, headers=headers)
-        resend_later(SCHEDULE_TASK_NAME, message, claim.retry_after)
-    if not claim.runs:
+    message = dict(kwargs, process_id=process_id, node_id=node_id, schedule_id=schedule_id)
+    message.update(callback_data_id=callback_data_id, recover_point=recover_point, headers=headers)
+    claim = _claim(SCHEDULE_TASK_NAME, message)
+    if claim is None:
         return
     with holding(claim, _DB_ERRORS):
         _observe_claim_delay(ENGINE_RUNTIME_SCHEDULE_TASK_CLAIM_DELAY, headers)
