@@ -3,6 +3,7 @@
 from typing import List
 
 from bamboo_engine.exceptions import StartPositionInvalidException
+from bamboo_engine.prepare.gc import cyclic_gc_paused
 from bamboo_engine.validator import rules
 from bamboo_engine.validator.analysis import TreeAnalysis, analyse_recursively
 from bamboo_engine.validator.graph import TreeGraph
@@ -42,9 +43,10 @@ def validate_and_process_pipeline(pipeline: dict, cycle_tolerate=False):
         StreamValidateError: nodes of different parallel branches are linked.
         IsolateNodeError: a node can not be reached from the start event.
     """
-    analyses = analyse_recursively(pipeline, cycle_tolerate, set())
-    for analysis in analyses:
-        analysis.annotate()
+    with cyclic_gc_paused():
+        analyses = analyse_recursively(pipeline, cycle_tolerate, set())
+        for analysis in analyses:
+            analysis.annotate()
 
 
 def get_allowed_start_node_ids(pipeline_tree) -> List[str]:

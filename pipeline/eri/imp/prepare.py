@@ -2,19 +2,22 @@
 ``bamboo_engine.prepare.prepare_pipeline``; this module turns its records into rows."""
 
 import json
-from typing import Any, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 
 from django.db import transaction
 
 from bamboo_engine import states
 from bamboo_engine.eri.models.runtime import ContextValueType
 from bamboo_engine.prepare import PreparedPipeline, prepare_pipeline
+from bamboo_engine.prepare.gc import cyclic_gc_paused
 from pipeline.conf import settings
 from pipeline.eri.codec import data_json_dumps
+from pipeline.eri.imp.bulk_insert import insert_rows
 from pipeline.eri.imp.node import node_to_detail
 from pipeline.eri.models import ContextOutputs, ContextValue, Data, Node
 
 DEFAULT_PRIORITY = 100
+EMPTY_JSON_OBJECT = json.dumps({})
 
 
 Rows = List[Tuple[Any, ...]]
@@ -37,9 +40,14 @@ def _node_rows(prepared: PreparedPipeline) -> Rows:
 
 def _data_rows(prepared: PreparedPipeline) -> Rows:
     return [
-        (node_id, data_json_dumps(data.inputs), json.dumps(data.outputs))
+        (node_id, _json_object(data.inputs, data_json_dumps), _json_object(data.outputs, json.dumps))
         for node_id, data in prepared.data.items()
     ]
+
+
+def _json_object(value: Dict[str, Any], dumps: Callable[[Any], str]) -> str:
+    # Most nodes have no inputs and no outputs: skip the encoder (and its set-up) for the empty object.
+    return dumps(value) if value else EMPTY_JSON_OBJECT
 
 
 def _context_rows(runtime: Any, prepared: PreparedPipeline) -> Rows:
@@ -57,27 +65,6 @@ def _outputs_rows(prepared: PreparedPipeline) -> Rows:
     return [(pipeline_id, json.dumps(outputs)) for pipeline_id, outputs in prepared.context_outputs.items()]
 
 
-def _bulk_insert(model: Any, rows: Rows, batch_size: int) -> None:
-    """INSERT ``rows`` in chunks of ``batch_size`` through ``executemany``.
-
-    ``bulk_create`` spends most of a large run's prepare time building model instances and compiling
-    one placeholder per value; the rows are plain text here, so the statement is built once. DB-API
-    drivers send each chunk as one multi-row INSERT (MySQL) or a prepared statement loop (SQLite).
-    """
-    connection = transaction.get_connection()
-    quote = connection.ops.quote_name
-    columns = _COLUMNS[model]
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(model._meta.db_table),
-        ", ".join(quote(model._meta.get_field(c).column) for c in columns),
-        ", ".join(["%s"] * len(columns)),
-    )
-    size = max(int(batch_size or len(rows) or 1), 1)
-    with connection.cursor() as cursor:
-        for begin in range(0, len(rows), size):
-            cursor.executemany(sql, rows[begin : begin + size])
-
-
 def store_run(
     runtime: Any,
     pipeline: dict,
@@ -87,6 +74,20 @@ def store_run(
     **options: Any,
 ) -> int:
     """Prepare ``pipeline`` and write every record of the run in one transaction; returns the process id."""
+    with cyclic_gc_paused():
+        return _store_run(
+            runtime, pipeline, root_pipeline_data, root_pipeline_context, subprocess_context, **options
+        )
+
+
+def _store_run(
+    runtime: Any,
+    pipeline: dict,
+    root_pipeline_data: dict,
+    root_pipeline_context: dict,
+    subprocess_context: dict,
+    **options: Any,
+) -> int:
     prepared = prepare_pipeline(pipeline, root_pipeline_data, root_pipeline_context, subprocess_context)
     batch_size = settings.BAMBOO_DJANGO_ERI_PREPARE_BATCH_SIZE
     rows: Dict[Any, Rows] = {
@@ -97,9 +98,10 @@ def store_run(
     }
     root_id = prepared.root_pipeline_id
     with transaction.atomic():
+        connection = transaction.get_connection()
         for model, model_rows in rows.items():
-            if model_rows:
-                _bulk_insert(model, model_rows, batch_size)
+            columns = [model._meta.get_field(c).column for c in _COLUMNS[model]]
+            insert_rows(connection, model._meta.db_table, columns, model_rows, batch_size)
         process_id = runtime.create_process(
             root_id,
             prepared.pipeline_stack,
