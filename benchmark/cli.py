@@ -6,6 +6,7 @@ See benchmark/README.md for what each figure means.
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -35,7 +36,8 @@ def result_line(scenario: str, impl: str, workers: int, concurrency: int, figure
         f"db_queries_per_node={per_node(figures.get('db_queries'))} "
         f"broker_msgs_per_node={per_node(figures.get('broker_msgs'))} "
         f"peak_rss_mb={'na' if not rss else f'{rss:.0f}'} "
-        f"worker_cpu_s={figures.get('worker_cpu_s') or 0:.1f}"
+        f"worker_cpu_s={figures.get('worker_cpu_s') or 0:.1f} "
+        f"worker_db_connects={figures.get('worker_db_connects', 'na')}"
     )
 
 
@@ -72,6 +74,7 @@ def run_once(implementation: Implementation, scenario: Scenario, args: argparse.
     figures["broker_msgs"] = figures["driver_published"] + worker_stats["published"]
     figures["peak_rss_mb"] = worker_stats["peak_rss_mb"]
     figures["worker_cpu_s"] = worker_stats["cpu_s"]
+    figures["worker_db_connects"] = worker_stats["connects"]
     figures["db_queries"] = figures["driver_statements"] + worker_stats["statements"]
     figures["worker_errors"] = pool.error_count() if scenario.kind != PREPARE else 0
     if figures["worker_errors"]:
@@ -105,6 +108,12 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds before a run is abandoned")
     parser.add_argument("--run-dir", default=None, help="where worker logs/counters go (default: a temp dir)")
     parser.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
+    parser.add_argument(
+        "--driver-tls",
+        choices=("off", "preferred"),
+        default="off",
+        help="PyMySQL's TLS attempt on both sides: off (ssl_disabled, default) or the driver's default",
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny in-memory run (no servers), for tox")
     args = parser.parse_args(argv)
     args.scenarios = list(DEFAULT_ORDER) if args.scenario == "all" else args.scenario.split(",")
@@ -137,6 +146,7 @@ def run_scenario(scenario: Scenario, prepared: Dict[str, Implementation], args: 
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
+    os.environ["BAMBOO_BENCH_DRIVER_TLS"] = args.driver_tls  # read by services.db_url
     if args.smoke:
         from benchmark.smoke import run_smoke
 

@@ -68,6 +68,12 @@ class Implementation:
         services.purge_queues(self.vhost)
 
 
+def _suffix() -> str:
+    # Two benchmark runs at once would truncate each other's tables: give one of them its own
+    # database and vhost (``BAMBOO_BENCH_SUFFIX=_b``).
+    return os.environ.get("BAMBOO_BENCH_SUFFIX", "")
+
+
 def ours() -> Implementation:
     venv_python = REPO_ROOT / ".venv" / "bin" / "python"
     return Implementation(
@@ -76,8 +82,8 @@ def ours() -> Implementation:
         project_dir=REPO_ROOT,
         settings_module="playground.settings",
         celery_app="playground",
-        database="bamboo_bench_ours",
-        vhost="bamboo_bench_ours",
+        database="bamboo_bench_ours" + _suffix(),
+        vhost="bamboo_bench_ours" + _suffix(),
     )
 
 
@@ -88,8 +94,8 @@ def upstream() -> Implementation:
         project_dir=upstream_project.PROJECT_DIR,
         settings_module=upstream_project.SETTINGS_MODULE,
         celery_app=upstream_project.CELERY_APP,
-        database="bamboo_bench_upstream",
-        vhost="bamboo_bench_upstream",
+        database="bamboo_bench_upstream" + _suffix(),
+        vhost="bamboo_bench_upstream" + _suffix(),
     )
 
 

@@ -13,7 +13,7 @@ Standard library only at import time; imported as a top-level module by the driv
 from contextlib import contextmanager
 from typing import Dict, Iterator
 
-STATE: Dict[str, int] = {"statements": 0, "paused": 0}
+STATE: Dict[str, int] = {"statements": 0, "connects": 0, "paused": 0}
 
 
 def install() -> bool:
@@ -34,7 +34,21 @@ def install() -> bool:
 
     counted.bench_counted = True  # type: ignore[attr-defined]
     Connection._execute_command = counted
+    _count_connects(Connection)
     return True
+
+
+def _count_connects(connection_class) -> None:
+    # A new server connection (TCP + auth handshake + session set-up) is the costliest thing a task can
+    # do; upstream opens one per task, ours reuses pooled ones.
+    original = connection_class.connect
+
+    def counted_connect(self, *args, **kwargs):
+        if not STATE["paused"]:
+            STATE["connects"] += 1
+        return original(self, *args, **kwargs)
+
+    connection_class.connect = counted_connect
 
 
 @contextmanager
@@ -59,3 +73,7 @@ def resumed() -> Iterator[None]:
 
 def statements() -> int:
     return STATE["statements"]
+
+
+def connects() -> int:
+    return STATE["connects"]

@@ -27,6 +27,7 @@ from celery import signals  # noqa: E402
 COUNTS = {"published": 0, "consumed": 0}
 CPU_AT_READY = [0.0]
 STATEMENTS_AT_READY = [0]
+CONNECTS_AT_READY = [0]
 
 
 def peak_rss_kb() -> int:
@@ -41,6 +42,15 @@ def cpu_seconds() -> float:
     """User + system CPU time of this process (robust against other load on a shared machine)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def db_pool_counts() -> dict:
+    """Our MySQL backend's connection pool counters (empty for upstream, which has no pool)."""
+    try:
+        from pipeline.db.mysql import pool
+    except ImportError:
+        return {}
+    return pool.counts()
 
 
 def write_stats(**fields) -> None:
@@ -66,6 +76,7 @@ def _consumed(**_kwargs) -> None:
 def _ready(**_kwargs) -> None:
     CPU_AT_READY[0] = cpu_seconds()
     STATEMENTS_AT_READY[0] = sql_counter.statements()
+    CONNECTS_AT_READY[0] = sql_counter.connects()
     write_stats(ready=True, pid=os.getpid())
 
 
@@ -78,6 +89,8 @@ def _shutdown(**_kwargs) -> None:
         peak_rss_kb=peak_rss_kb(),
         cpu_s=cpu_seconds() - CPU_AT_READY[0],
         statements=sql_counter.statements() - STATEMENTS_AT_READY[0],
+        connects=sql_counter.connects() - CONNECTS_AT_READY[0],
+        db_pool=db_pool_counts(),
         **COUNTS,
     )
 

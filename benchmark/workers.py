@@ -116,6 +116,7 @@ def combine(stats: List[Dict[str, int]]) -> Dict[str, float]:
         "consumed": sum(item.get("consumed", 0) for item in stats),
         "peak_rss_mb": sum(item.get("peak_rss_kb", 0) for item in stats) / 1024.0,
         "statements": sum(item.get("statements", 0) for item in stats),
+        "connects": sum(item.get("connects", 0) for item in stats),
         "cpu_s": sum(item.get("cpu_s", 0.0) for item in stats),
         "complete": all("peak_rss_kb" in item for item in stats),
     }

@@ -17,7 +17,7 @@ Configured by environment variables (read once, when Django loads this module):
 import importlib.util
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qsl, unquote, urlparse
 
 from pipeline.eri.celery.queues import *  # noqa: F403 - the documented recipe; brings CELERY_QUEUES
 from pipeline.eri.celery.queues import CELERY_QUEUES, QueueResolver
@@ -105,22 +105,37 @@ def database_from_url(url: str) -> dict:
         raise ValueError(f"BAMBOO_DB={url!r}: expected 'sqlite' or 'mysql://user:pass@host:port/name'")
     _use_pymysql()
     return {
-        "ENGINE": "django.db.backends.mysql",
+        # Django's MySQL backend plus a per-process connection pool (pipeline/db/mysql/base.py).
+        "ENGINE": "pipeline.db.mysql",
         "NAME": name,
         "USER": unquote(parsed.username or "root"),
         "PASSWORD": unquote(parsed.password or ""),
         "HOST": parsed.hostname or "127.0.0.1",
         "PORT": str(parsed.port or 3306),
-        # Each task opens its connection and Celery's Django fix-up closes it after the task; keeping
-        # connections would hold one per greenlet of a gevent pool.
+        # Celery's Django fix-up "closes" the connection after each task: the pool takes it back and the
+        # next task (any greenlet) reuses it. A longer age would pin one connection per dead greenlet.
         "CONN_MAX_AGE": int(os.environ.get("BAMBOO_DB_CONN_MAX_AGE", "0")),
         "OPTIONS": {
             "charset": "utf8mb4",
             # Workers poll rows other workers change: REPEATABLE READ would show them stale snapshots.
             "isolation_level": "read committed",
+            # BAMBOO_DB_POOL=0 opens and closes a connection per task, as Django's own backend does.
+            "pool": os.environ.get("BAMBOO_DB_POOL", "1") != "0",
+            **_driver_options(parsed.query),
         },
         "TEST": {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
     }
+
+
+def _driver_options(query: str) -> dict:
+    """``?ssl_disabled=true&connect_timeout=5`` → driver keyword arguments (``true``/``false``/ints)."""
+    options: dict = {}
+    for key, value in parse_qsl(query):
+        if value.lower() in ("true", "false"):
+            options[key] = value.lower() == "true"
+        else:
+            options[key] = int(value) if value.isdigit() else value
+    return options
 
 
 def _use_pymysql() -> None:

@@ -36,13 +36,14 @@ def test_default_database_is_sqlite(playground_settings):
 def test_mysql_url_selects_the_mysql_backend_on_pymysql(playground_settings):
     database = playground_settings.database_from_url("mysql://bamboo:p%40ss@db.local:3307/bamboo_x")
     assert (database["ENGINE"], database["NAME"], database["USER"], database["PASSWORD"]) == (
-        "django.db.backends.mysql",
+        "pipeline.db.mysql",
         "bamboo_x",
         "bamboo",
         "p@ss",
     )
     assert (database["HOST"], database["PORT"]) == ("db.local", "3307")
     assert database["OPTIONS"]["isolation_level"] == "read committed"
+    assert database["OPTIONS"]["pool"] is True
     import MySQLdb  # provided by PyMySQL after install_as_MySQLdb()
 
     assert MySQLdb.__name__ == "pymysql"

@@ -1,0 +1,1 @@
+"""Database backends shipped with the Django runtime (``ENGINE = "pipeline.db.mysql"``)."""

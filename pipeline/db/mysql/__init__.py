@@ -1,0 +1,1 @@
+"""Django's MySQL/MariaDB backend with a process-wide connection pool (see :mod:`.base`)."""

@@ -1,0 +1,135 @@
+"""Django's MySQL/MariaDB backend, with connections pooled per process (``ENGINE = "pipeline.db.mysql"``).
+
+Everything Django's own backend does stays as is; three things change:
+
+* ``close()`` hands a clean connection to the process's pool (:mod:`.pool`) instead of closing it, and
+  the next connect in any thread or greenlet takes it. A connection is clean when no transaction is open,
+  autocommit is what the settings say, no error other than a constraint violation happened on it and no
+  call on it was interrupted half way (a greenlet killed mid-query leaves unread packets behind).
+* A reused connection skips the session set-up (``SET NAMES``, isolation level, ``SQL_AUTO_IS_NULL``):
+  it already has it.
+* The server facts Django reads once per connection object (``SELECT VERSION(), @@sql_mode, ...``) are
+  read once per process: a gevent worker creates a connection object per task.
+
+``OPTIONS["pool"]`` tunes or disables the pool (:class:`.pool.PoolOptions`); ``CONN_MAX_AGE`` keeps its
+meaning for the Django connection object, and ``0`` (the worker default) is what makes every task give its
+connection back.
+"""
+
+from contextlib import contextmanager
+from typing import Any, Dict, Hashable, Iterator
+
+from django.db.backends.mysql import base as mysql_base
+from django.utils.functional import cached_property
+
+from pipeline.db.mysql.pool import ConnectionPool, PoolOptions, pool_for
+
+_SERVER_DATA: Dict[Hashable, Dict[str, Any]] = {}
+
+# MySQL's "a transaction is open" bit of the server status flags (the same in every driver).
+_SERVER_STATUS_IN_TRANS = 1
+
+
+class DatabaseWrapper(mysql_base.DatabaseWrapper):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pool_options = PoolOptions.from_setting(self.settings_dict["OPTIONS"].get("pool"))
+        self._reused = False
+        self._interrupted = False
+        self.execute_wrappers.append(self._guard_execute)
+
+    # --- connecting --------------------------------------------------------------------------------
+
+    def get_connection_params(self) -> Dict[str, Any]:
+        params = super().get_connection_params()
+        params.pop("pool", None)
+        return params
+
+    def get_new_connection(self, conn_params: Dict[str, Any]) -> Any:
+        self._interrupted = False
+        connection = self._pool().take() if self._pooling else None
+        self._reused = connection is not None
+        if connection is None:
+            connection = super().get_new_connection(conn_params)
+            if self._pooling:
+                self._pool().adopt(connection)
+        return connection
+
+    def init_connection_state(self) -> None:
+        if not self._reused:
+            super().init_connection_state()
+
+    @cached_property
+    def mysql_server_data(self) -> Dict[str, Any]:
+        key = self._pool_key()
+        data = _SERVER_DATA.get(key)
+        if data is None:
+            data = _SERVER_DATA.setdefault(key, mysql_base.DatabaseWrapper.mysql_server_data.func(self))
+        return data
+
+    # --- closing -----------------------------------------------------------------------------------
+
+    def _close(self) -> None:
+        connection = self.connection
+        if connection is None:
+            return
+        if self._pooling and self._reusable(connection):
+            with self.wrap_database_errors:
+                self._pool().give(connection)
+            return
+        if self._pooling:
+            self._pool().forget(connection)
+        super()._close()
+
+    def _reusable(self, connection: Any) -> bool:
+        if self._interrupted or self.errors_occurred or self.in_atomic_block:
+            return False
+        if not getattr(connection, "open", True):
+            return False
+        if self.get_autocommit() != self.settings_dict["AUTOCOMMIT"]:
+            return False
+        return not getattr(connection, "server_status", 0) & _SERVER_STATUS_IN_TRANS
+
+    # --- interruption tracking -----------------------------------------------------------------------
+
+    def _guard_execute(self, execute: Any, sql: Any, params: Any, many: bool, context: Any) -> Any:
+        with self._guarded():
+            return execute(sql, params, many, context)
+
+    def _commit(self) -> None:
+        with self._guarded():
+            super()._commit()
+
+    def _rollback(self) -> None:
+        with self._guarded():
+            super()._rollback()
+
+    def _set_autocommit(self, autocommit: bool) -> None:
+        with self._guarded():
+            super()._set_autocommit(autocommit)
+
+    @contextmanager
+    def _guarded(self) -> Iterator[None]:
+        # A driver error is a complete reply from the server: the protocol is in step and Django decides
+        # (errors_occurred) what it means. Anything else (GreenletExit, a gevent Timeout, KeyboardInterrupt)
+        # may have stopped between a request and its reply, so that connection must never be reused.
+        try:
+            yield
+        except self.Database.Error:
+            raise
+        except BaseException:
+            self._interrupted = True
+            raise
+
+    # --- pool lookup ---------------------------------------------------------------------------------
+
+    @property
+    def _pooling(self) -> bool:
+        return self._pool_options.max_idle > 0
+
+    def _pool(self) -> ConnectionPool:
+        return pool_for(self._pool_key(), self._pool_options)
+
+    def _pool_key(self) -> Hashable:
+        settings = self.settings_dict
+        return (self.alias, settings["HOST"], str(settings["PORT"]), settings["USER"], settings["NAME"])
