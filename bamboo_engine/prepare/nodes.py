@@ -22,6 +22,8 @@ from bamboo_engine.eri.models.node import (
 from bamboo_engine.exceptions import TreeInvalidException
 
 LEGACY_VERSION = "legacy"
+# Read once: an enum member's ``.value`` is a descriptor call, and build_node runs per node.
+_EMPTY_END_EVENT = NodeType.EmptyEndEvent.value
 
 
 def _outgoing(node_dict: dict) -> List[str]:
@@ -30,7 +32,11 @@ def _outgoing(node_dict: dict) -> List[str]:
 
 
 def _flow_target(tree: dict, node_id: str, flow_id: str) -> str:
-    flow = (tree.get("flows") or {}).get(flow_id)
+    return _target_in(tree.get("flows") or {}, node_id, flow_id)
+
+
+def _target_in(flows: dict, node_id: str, flow_id: str) -> str:
+    flow = flows.get(flow_id)
     if flow is None:
         raise TreeInvalidException(
             f"node({node_id}) refers to flow({flow_id}) which is not in the tree's flows"
@@ -42,7 +48,8 @@ def build_node(node_dict: dict, tree: dict, root_id: str, pipeline_id: str) -> N
     """Build the ERI node of one tree node (``pipeline_id`` = the tree containing it)."""
     node_id = node_dict["id"]
     target_flows = _outgoing(node_dict)
-    targets = {flow_id: _flow_target(tree, node_id, flow_id) for flow_id in target_flows}
+    flows = tree.get("flows") or {}
+    targets = {flow_id: _target_in(flows, node_id, flow_id) for flow_id in target_flows}
     common: Dict[str, Any] = {
         "id": node_id,
         "target_flows": target_flows,
@@ -54,7 +61,7 @@ def build_node(node_dict: dict, tree: dict, root_id: str, pipeline_id: str) -> N
         "reserve_rollback": bool(node_dict.get("reserve_rollback", False)),
     }
     node_type = node_dict.get("type")
-    if node_id == tree["end_event"]["id"] and node_type != NodeType.EmptyEndEvent.value:
+    if node_id == tree["end_event"]["id"] and node_type != _EMPTY_END_EVENT:
         return ExecutableEndEvent(
             code=str(node_type), type=NodeType.ExecutableEndEvent, can_skip=False, **common
         )

@@ -12,13 +12,17 @@ from typing import Any, Dict, Iterable, List, Optional, Set
 from bamboo_engine.eri.models.node import Node, NodeType
 from bamboo_engine.eri.models.runtime import ContextValue, ContextValueType, Data, DataInput
 from bamboo_engine.exceptions import TreeInvalidException
+from bamboo_engine.prepare.gc import cyclic_gc_paused
 from bamboo_engine.prepare.nodes import build_node
 from bamboo_engine.utils.constants import VAR_CONTEXT_MAPPING
 from bamboo_engine.utils.string import deformat_var_key, format_var_key
 
 CONTEXT_KEY_MAX_LENGTH = 128
 PRE_RENDER_KEYS = "pre_render_keys"
-_SUB_PIPELINE_TYPES = (NodeType.SubProcess.value, NodeType.SubCanvas.value)
+# Type strings read once: an enum member's ``.value`` is a descriptor call, and this runs per node.
+_SERVICE_ACTIVITY = NodeType.ServiceActivity.value
+_SUB_PROCESS = NodeType.SubProcess.value
+_SUB_PIPELINE_TYPES = (_SUB_PROCESS, NodeType.SubCanvas.value)
 
 
 @dataclass
@@ -62,6 +66,16 @@ def prepare_pipeline(
     Raises:
         TreeInvalidException: a node, input or condition of the tree is malformed (the message names it).
     """
+    with cyclic_gc_paused():
+        return _prepare(pipeline, root_pipeline_data, root_pipeline_context, subprocess_context)
+
+
+def _prepare(
+    pipeline: dict,
+    root_pipeline_data: Optional[dict],
+    root_pipeline_context: Optional[dict],
+    subprocess_context: Optional[dict],
+) -> PreparedPipeline:
     root_id = pipeline["id"]
     prepared = PreparedPipeline(root_pipeline_id=root_id, pipeline_stack=[root_id])
     _walk_pipeline(pipeline, root_id, root_id, prepared, subprocess_context or {})
@@ -84,14 +98,15 @@ def _walk_pipeline(
     prepared.context_values.setdefault(pipeline_id, {})
     tree_data = tree.get("data") or {}
     prepared.context_outputs[pipeline_id] = list(tree_data.get("outputs") or [])
+    nodes, data = prepared.nodes, prepared.data
     for node_dict in _tree_nodes(tree):
         node = build_node(node_dict, tree, root_id, pipeline_id)
-        prepared.nodes[node.id] = node
-        prepared.data.setdefault(node.id, Data(inputs={}, outputs={}))
-        prepared.data[node.id].inputs.update(_node_inputs(node_dict, pipeline_id, prepared))
+        nodes[node.id] = node
+        inputs = _node_inputs(node_dict, pipeline_id, prepared)
+        data.setdefault(node.id, Data(inputs={}, outputs={})).inputs.update(inputs)
         if node_dict["type"] in _SUB_PIPELINE_TYPES:
             _walk_pipeline(node_dict["pipeline"], node.id, root_id, prepared, sub_context)
-            if node_dict["type"] == NodeType.SubProcess.value:
+            if node_dict["type"] == _SUB_PROCESS:
                 _preset_plain(prepared, node.id, sub_context)
     start_id = tree["start_event"]["id"]
     prepared.data[start_id].inputs[PRE_RENDER_KEYS] = DataInput(
@@ -119,9 +134,9 @@ def _preset_plain(prepared: PreparedPipeline, pipeline_id: str, values: dict) ->
 
 def _node_inputs(node_dict: dict, pipeline_id: str, prepared: PreparedPipeline) -> Dict[str, DataInput]:
     node_type = node_dict.get("type")
-    if node_type == NodeType.ServiceActivity.value:
+    if node_type == _SERVICE_ACTIVITY:
         raw_inputs = (node_dict.get("component") or {}).get("inputs") or {}
-    elif node_type == NodeType.SubProcess.value:
+    elif node_type == _SUB_PROCESS:
         raw_inputs = node_dict.get("params") or {}
     else:
         return {}

@@ -13,6 +13,9 @@ from bamboo_engine.validator.graph import (
 )
 from bamboo_engine.validator.traversal import Exploration
 
+# Node types whose ``incoming`` the annotation turns into a list (besides the end event).
+_WITH_INCOMING_LIST = ACTIVITY_TYPES | GATEWAY_TYPES
+
 
 class TreeAnalysis:
     """The checked facts about one (sub)pipeline tree.
@@ -44,11 +47,12 @@ class TreeAnalysis:
     def annotate(self) -> None:
         """Normalise ``incoming`` to lists and write ``converge_gateway_id`` on matched gateways."""
         graph, tree = self.graph, self.graph.tree
+        types, incoming = graph.types, graph.incoming
         for node_id, node in graph.nodes.items():
             if node_id != graph.start_id and (
-                graph.types[node_id] in ACTIVITY_TYPES | GATEWAY_TYPES or node_id == graph.end_id
+                types[node_id] in _WITH_INCOMING_LIST or node_id == graph.end_id
             ):
-                node["incoming"] = list(graph.incoming[node_id])
+                node["incoming"] = list(incoming[node_id])
         for gateway_id, converge_id in self.matcher.converge_of.items():
             tree["gateways"][gateway_id]["converge_gateway_id"] = converge_id
 

@@ -55,3 +55,26 @@ def test_validation_runs_with_collection_paused(monkeypatch):
     gc.enable()
     validate_and_process_pipeline(build_tree(start))
     assert seen == [False] and gc.isenabled()
+
+
+def test_preparation_runs_with_collection_paused(monkeypatch):
+    from bamboo_engine.builder import EmptyEndEvent, EmptyStartEvent, ServiceActivity, build_tree
+    from bamboo_engine.prepare import records
+    from bamboo_engine.validator import validate_and_process_pipeline
+
+    seen = []
+    original = records._walk_pipeline
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        original(*args, **kwargs)
+
+    monkeypatch.setattr(records, "_walk_pipeline", spy)
+    start = EmptyStartEvent()
+    start.extend(ServiceActivity(component_code="debug_node")).extend(EmptyEndEvent())
+    tree = build_tree(start)
+    validate_and_process_pipeline(tree)
+    gc.enable()
+    prepared = records.prepare_pipeline(tree)
+    assert seen == [False] and gc.isenabled()
+    assert len(prepared.nodes) == 3
