@@ -27,7 +27,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from pipeline.conf import settings
-from pipeline.eri.imp._db import insert_or_none
+from pipeline.eri.imp import _sql
 from pipeline.eri.imp.task import DELIVERY_TOKEN_HEADER
 from pipeline.eri.models import DeliveryClaim
 
@@ -87,7 +87,8 @@ def claim_delivery(task_name: str, headers: Optional[dict]) -> Claim:
         return Claim(Verdict.RUN)
     now = timezone.now()
     lease = timedelta(seconds=lease_seconds())
-    if insert_or_none(DeliveryClaim, token=token, owner=owner_name(), lease_until=now + lease) is not None:
+    claim = {"token": token, "claimed_at": now, "owner": owner_name(), "lease_until": now + lease}
+    if _sql.insert(DeliveryClaim, {**claim, "done": False}) is not None:
         keeper.hold(token)
         return Claim(Verdict.RUN, token)
     return _claimed_before(task_name, token, now, lease)
@@ -130,7 +131,7 @@ def finish_claim(token: Optional[str]) -> None:
         return
     keeper.release(token)
     try:
-        DeliveryClaim.objects.filter(token=token).update(done=True)
+        _sql.update(DeliveryClaim, {"token": token}, {"done": True})
     except Exception:  # noqa: BLE001 - the message did run; a redelivery would find the process settled
         logger.exception("marking the claim of message %s done failed", token)
 

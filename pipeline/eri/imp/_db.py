@@ -5,6 +5,7 @@ from typing import Any, Dict, Optional, Type
 from django.db import IntegrityError, models, transaction
 
 from bamboo_engine.exceptions import NotFoundError
+from pipeline.eri.imp import _sql
 
 
 def not_found(what: str, key: Any) -> NotFoundError:
@@ -32,41 +33,15 @@ def upsert(
     lookup: Dict[str, Any],
     values: Dict[str, Any],
     create_defaults: Optional[Dict[str, Any]] = None,
-    insert_first: bool = False,
 ) -> None:
-    """Update the row matching ``lookup`` with ``values``, or create it.
+    """Update the row matching ``lookup`` (a unique key of ``model``) with ``values``, or create it.
 
-    By default an UPDATE, followed by an INSERT only when it matched nothing (one query for an existing
-    row). With ``insert_first`` (rows that usually do not exist yet) the INSERT is tried first, which
-    is one query for a new row; it falls back to the UPDATE path inside a transaction, where a failed
-    INSERT would cost a savepoint. A concurrent insert of the same key is retried as an update.
-    ``create_defaults`` completes the row when it is created.
+    One ``INSERT ... ON DUPLICATE KEY UPDATE`` / ``ON CONFLICT DO UPDATE`` statement on MySQL, SQLite and
+    PostgreSQL. Elsewhere an UPDATE, then an INSERT only when it matched nothing; a concurrent insert of
+    the same key is retried as an update. ``create_defaults`` completes the row when it is created.
     """
     row = {**lookup, **(create_defaults or {}), **values}
-    if insert_first:
-        if not transaction.get_connection().in_atomic_block:
-            if insert_or_none(model, **row) is None:
-                model.objects.filter(**lookup).update(**values)
-            return
-        if _upsert_in_one_statement(model, lookup, values, row):
-            return
+    if _sql.upsert(model, tuple(lookup), row, tuple(values)):
+        return
     if not model.objects.filter(**lookup).update(**values) and insert_or_none(model, **row) is None:
         model.objects.filter(**lookup).update(**values)
-
-
-def _upsert_in_one_statement(
-    model: Type[models.Model], lookup: Dict[str, Any], values: Dict[str, Any], row: Dict[str, Any]
-) -> bool:
-    """``INSERT ... ON CONFLICT DO UPDATE`` (MySQL: ``ON DUPLICATE KEY UPDATE``); False if unsupported.
-
-    Inside a transaction (the engine's ``atomic_step``) this replaces UPDATE + SAVEPOINT + INSERT +
-    RELEASE with one statement; ``lookup`` must be a unique key of ``model``.
-    """
-    features = transaction.get_connection().features
-    if not getattr(features, "supports_update_conflicts", False):
-        return False
-    options: Dict[str, Any] = {"update_conflicts": True, "update_fields": list(values)}
-    if features.supports_update_conflicts_with_target:
-        options["unique_fields"] = list(lookup)
-    model.objects.bulk_create([model(**row)], **options)
-    return True

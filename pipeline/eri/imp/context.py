@@ -13,11 +13,13 @@ from bamboo_engine.metrics import (
     setup_histogram,
 )
 from bamboo_engine.prepare import reference_closure
+from pipeline.eri.imp import _sql
 from pipeline.eri.imp._db import not_found, upsert
 from pipeline.eri.models import ContextOutputs
 from pipeline.eri.models import ContextValue as ContextValueModel
 
 _FIELDS = ("key", "type", "value", "serializer", "code")
+_UPSERT_COLUMNS = ("type", "value", "serializer", "code", "references")
 
 
 class ContextMixin:
@@ -45,14 +47,15 @@ class ContextMixin:
 
     @setup_histogram(ENGINE_RUNTIME_CONTEXT_VALUE_READ_TIME)
     def get_context_values(self, pipeline_id: str, keys: set) -> List[ContextValue]:
-        rows = ContextValueModel.objects.filter(pipeline_id=pipeline_id, key__in=list(keys))
-        return [self._to_context_value(*row) for row in rows.values_list(*_FIELDS)]
+        rows = _sql.select(ContextValueModel, _FIELDS, {"pipeline_id": pipeline_id}, "key", sorted(keys))
+        return [self._to_context_value(*row) for row in rows]
 
     @setup_histogram(ENGINE_RUNTIME_CONTEXT_REF_READ_TIME)
     def get_context_key_references(self, pipeline_id: str, keys: set) -> set:
-        rows = ContextValueModel.objects.filter(pipeline_id=pipeline_id, key__in=list(keys))
+        where = {"pipeline_id": pipeline_id}
+        rows = _sql.select(ContextValueModel, ("references",), where, "key", sorted(keys))
         references: Set[str] = set()
-        for text in rows.values_list("references", flat=True):
+        for (text,) in rows:
             references.update(json.loads(text or "[]"))
         return references
 
@@ -92,6 +95,9 @@ class ContextMixin:
         if len(rows) == 1:
             ((key, fields),) = rows.items()
             upsert(ContextValueModel, {"pipeline_id": pipeline_id, "key": key}, fields)
+            return
+        ordered = [{"pipeline_id": pipeline_id, "key": key, **rows[key]} for key in sorted(rows)]
+        if _sql.upsert_many(ContextValueModel, ("pipeline_id", "key"), ordered, _UPSERT_COLUMNS):
             return
         # No surrounding transaction: the UPDATE and the INSERT each lock only while they run (rows in
         # primary key / key order), so concurrent branches writing the same keys cannot deadlock.

@@ -19,6 +19,7 @@ from bamboo_engine.metrics import (
     setup_histogram,
 )
 from pipeline.eri.codec import JSON_SERIALIZER, data_json_dumps, data_json_loads
+from pipeline.eri.imp import _sql
 from pipeline.eri.imp._db import not_found, upsert
 from pipeline.eri.models import CallbackData as CallbackDataModel
 from pipeline.eri.models import Data as DataModel
@@ -53,6 +54,11 @@ def clear_root_data_cache() -> None:
         _root_inputs.clear()
 
 
+def _first(rows):
+    """The single column of the first row, or None (``values_list(flat=True).first()``)."""
+    return rows[0][0] if rows else None
+
+
 class DataMixin:
     """Read and write node data; execution data is stored with its serializer name."""
 
@@ -65,9 +71,10 @@ class DataMixin:
         memo = self.__dict__.get("_data_rows") if self.__dict__.get("message_scoped") else None
         row = memo.get(node_id) if memo is not None else None
         if row is None:
-            row = DataModel.objects.filter(node_id=node_id).values_list("inputs", "outputs").first()
-            if row is None:
+            rows = _sql.select(DataModel, ("inputs", "outputs"), {"node_id": node_id}, limit=1)
+            if not rows:
                 raise not_found("data of node", node_id)
+            row = rows[0]
             if memo is not None:
                 memo[node_id] = row
         return Data(inputs=data_json_loads(row[0]), outputs=json.loads(row[1] or _EMPTY))
@@ -91,7 +98,7 @@ class DataMixin:
         cached = _root_inputs.get(node_id)
         if cached is not None:
             return dict(cached)
-        text = DataModel.objects.filter(node_id=node_id).values_list("inputs", flat=True).first()
+        text = _first(_sql.select(DataModel, ("inputs",), {"node_id": node_id}, limit=1))
         if text is None:
             raise not_found("data of node", node_id)
         inputs = data_json_loads(text)
@@ -105,7 +112,7 @@ class DataMixin:
         memo_row = self.__dict__.get("_data_rows", {}).get(node_id)
         if memo_row is not None:
             return json.loads(memo_row[1] or _EMPTY)
-        text = DataModel.objects.filter(node_id=node_id).values_list("outputs", flat=True).first()
+        text = _first(_sql.select(DataModel, ("outputs",), {"node_id": node_id}, limit=1))
         if text is None:
             raise not_found("data of node", node_id)
         return json.loads(text or _EMPTY)
@@ -125,7 +132,8 @@ class DataMixin:
         return self._deserialize(data, serializer)  # type: ignore[attr-defined]
 
     def _execution_row(self, node_id: str, *fields: str):
-        return ExecutionDataModel.objects.filter(node_id=node_id).values_list(*fields).first()
+        rows = _sql.select(ExecutionDataModel, fields, {"node_id": node_id}, limit=1)
+        return rows[0] if rows else None
 
     @setup_histogram(ENGINE_RUNTIME_EXEC_DATA_READ_TIME)
     def get_execution_data(self, node_id: str) -> ExecutionData:
@@ -160,15 +168,7 @@ class DataMixin:
         self._upsert_execution_data(node_id, values, {})
 
     def _upsert_execution_data(self, node_id: str, values: dict, defaults: dict) -> None:
-        # A node's first write creates its row: try the INSERT first, unless this runtime instance has
-        # already written the row (a scheduled node writes again after each schedule).
-        written = self.__dict__.setdefault("_execution_rows_written", set())
-        upsert(
-            ExecutionDataModel, {"node_id": node_id}, values, defaults, insert_first=node_id not in written
-        )
-        if len(written) > _ROOT_CACHE_LIMIT:
-            written.clear()
-        written.add(node_id)
+        upsert(ExecutionDataModel, {"node_id": node_id}, values, defaults)
 
     @setup_histogram(ENGINE_RUNTIME_EXEC_DATA_INPUTS_WRITE_TIME)
     def set_execution_data_inputs(self, node_id: str, inputs: dict):

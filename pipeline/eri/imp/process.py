@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from bamboo_engine.eri.models.runtime import DispatchProcess, ProcessInfo, SuspendedProcessInfo
 from bamboo_engine.metrics import ENGINE_RUNTIME_PROCESS_READ_TIME, setup_histogram
+from pipeline.eri.imp import _sql
 from pipeline.eri.imp._db import not_found
 from pipeline.eri.imp.data import remember_root_pipeline
 from pipeline.eri.imp.task import remember_route
@@ -32,7 +33,9 @@ def _info(row: tuple) -> ProcessInfo:
 
 
 def _update(process_id: int, **fields) -> int:
-    return Process.objects.filter(id=process_id).update(**fields)
+    if any(hasattr(value, "resolve_expression") for value in fields.values()):
+        return Process.objects.filter(id=process_id).update(**fields)  # F() expressions: the ORM's job
+    return _sql.update(Process, {"id": process_id}, fields)
 
 
 class ProcessMixin:
@@ -94,9 +97,10 @@ class ProcessMixin:
 
     @setup_histogram(ENGINE_RUNTIME_PROCESS_READ_TIME)
     def get_process_info(self, process_id: int) -> ProcessInfo:
-        row = Process.objects.filter(id=process_id).values_list(*_INFO_FIELDS).first()
-        if row is None:
+        rows = _sql.select(Process, _INFO_FIELDS, {"id": process_id})
+        if not rows:
             raise not_found("process", process_id)
+        row = rows[0]
         remember_root_pipeline(row[2])
         return _info(row)
 
@@ -125,7 +129,7 @@ class ProcessMixin:
         return rows.values_list("id", flat=True).first()
 
     def set_current_node(self, process_id: int, node_id: str):
-        _update(process_id, current_node_id=node_id)
+        _sql.update(Process, {"id": process_id}, {"current_node_id": node_id})
 
     def child_process_finish(self, parent_id: int, process_id: int) -> bool:
         """End a child; True for exactly one caller: the one whose ack completed the parent's join.

@@ -5,15 +5,14 @@ got it: exactly one of any number of concurrent callers does, without holding a 
 service runs.
 """
 
-from django.db.models import F
-
 from bamboo_engine.eri.models.runtime import Schedule, ScheduleType
 from bamboo_engine.metrics import (
     ENGINE_RUNTIME_SCHEDULE_READ_TIME,
     ENGINE_RUNTIME_SCHEDULE_WRITE_TIME,
     setup_histogram,
 )
-from pipeline.eri.imp._db import insert_or_none, not_found
+from pipeline.eri.imp import _sql
+from pipeline.eri.imp._db import not_found
 from pipeline.eri.models import Schedule as ScheduleModel
 
 _FIELDS = ("id", "type", "process_id", "node_id", "finished", "expired", "version", "schedule_times")
@@ -44,15 +43,19 @@ class ScheduleMixin:
     def set_schedule(
         self, process_id: int, node_id: str, version: str, schedule_type: ScheduleType
     ) -> Schedule:
-        created = insert_or_none(
-            ScheduleModel,
-            process_id=process_id,
-            node_id=node_id,
-            version=version,
-            type=ScheduleType(schedule_type).value,
-        )
-        if created is not None:
-            return _to_schedule(tuple(getattr(created, name) for name in _FIELDS))
+        row = {
+            "type": ScheduleType(schedule_type).value,
+            "process_id": process_id,
+            "node_id": node_id,
+            "finished": False,
+            "expired": False,
+            "scheduling": False,
+            "version": version,
+            "schedule_times": 0,
+        }
+        schedule_id = _sql.insert(ScheduleModel, row)
+        if schedule_id is not None:
+            return _to_schedule(tuple(schedule_id if name == "id" else row[name] for name in _FIELDS))
         # Idempotent per (node_id, version): a recovered or duplicate step gets the existing schedule.
         return self.get_schedule_with_node_and_version(node_id, version)
 
@@ -71,20 +74,22 @@ class ScheduleMixin:
         return _to_schedule(row)
 
     def apply_schedule_lock(self, schedule_id: str) -> bool:
-        return bool(_rows(id=schedule_id, scheduling=False).update(scheduling=True))
+        where = {"id": schedule_id, "scheduling": False}
+        return bool(_sql.update(ScheduleModel, where, {"scheduling": True}))
 
     def apply_schedule_lock_with_times(self, schedule_id: str, times: int) -> bool:
         """Take the lock only if the schedule has run exactly ``times`` times (a stale retry is refused)."""
-        return bool(_rows(id=schedule_id, scheduling=False, schedule_times=times).update(scheduling=True))
+        where = {"id": schedule_id, "scheduling": False, "schedule_times": times}
+        return bool(_sql.update(ScheduleModel, where, {"scheduling": True}))
 
     def release_schedule_lock(self, schedule_id: int):
-        _rows(id=schedule_id).update(scheduling=False)
+        _sql.update(ScheduleModel, {"id": schedule_id}, {"scheduling": False})
 
     def expire_schedule(self, schedule_id: int):
-        _rows(id=schedule_id).update(expired=True)
+        _sql.update(ScheduleModel, {"id": schedule_id}, {"expired": True})
 
     def finish_schedule(self, schedule_id: int):
-        _rows(id=schedule_id).update(finished=True)
+        _sql.update(ScheduleModel, {"id": schedule_id}, {"finished": True})
 
     def add_schedule_times(self, schedule_id: int):
-        _rows(id=schedule_id).update(schedule_times=F("schedule_times") + 1)
+        _sql.update(ScheduleModel, {"id": schedule_id}, {"schedule_times": _sql.Increment(1)})

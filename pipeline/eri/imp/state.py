@@ -8,7 +8,6 @@ against the new row, so a transition is always validated against the state it re
 
 from typing import Any, Dict, List, Optional, Set
 
-from django.db.models import F
 from django.utils import timezone
 
 from bamboo_engine import states
@@ -21,7 +20,8 @@ from bamboo_engine.metrics import (
 )
 from bamboo_engine.utils.string import unique_id
 from pipeline.eri import signals
-from pipeline.eri.imp._db import insert_or_none, not_found
+from pipeline.eri.imp import _sql
+from pipeline.eri.imp._db import not_found
 from pipeline.eri.models import State as StateModel
 
 _FIELDS = (
@@ -120,7 +120,7 @@ class StateMixin:
 
     @setup_histogram(ENGINE_RUNTIME_STATE_READ_TIME)
     def batch_get_state_name(self, node_id_list: List[str]) -> Dict[str, str]:
-        names = dict(StateModel.objects.filter(node_id__in=list(node_id_list)).values_list("node_id", "name"))
+        names = dict(_sql.select(StateModel, ("node_id", "name"), {}, "node_id", node_id_list))
         self._state_memo.mark_absent(set(node_id_list) - set(names))
         return names
 
@@ -302,23 +302,21 @@ class _StateChange:
             "error_ignored": flags["error_ignored"],
             "started_time": self.now if flags["set_started_time"] else None,
             "archived_time": self.now if flags["set_archive_time"] else None,
+            "created_time": self.now,
         }
-        created = insert_or_none(StateModel, node_id=node_id, **fields)
-        if created is None:
+        if _sql.insert(StateModel, {"node_id": node_id, **fields}) is None:
             return None
-        return {"node_id": node_id, "created_time": created.created_time, **fields}
+        return {"node_id": node_id, **fields}
 
     def update(self, row: Dict[str, Any], refresh_version: bool) -> Optional[Dict[str, Any]]:
         """Compare-and-set the changes onto ``row``; the written view of the row, or None if it moved."""
         changes = self._changes(refresh_version)
-        matched = StateModel.objects.filter(
-            node_id=row["node_id"], name=row["name"], version=row["version"]
-        ).update(**changes)
-        if not matched:
+        where = {"node_id": row["node_id"], "name": row["name"], "version": row["version"]}
+        if not _sql.update(StateModel, where, changes):
             return None
         written = {**row, **changes}
-        if "retry" in changes and not isinstance(changes["retry"], int):
-            written["retry"] = row["retry"] + 1  # the F() increment, as the database applied it
+        if isinstance(changes.get("retry"), _sql.Increment):
+            written["retry"] = row["retry"] + 1  # the increment, as the database applied it
         return written
 
     def _changes(self, refresh_version: bool) -> Dict[str, Any]:
@@ -335,8 +333,10 @@ class _StateChange:
         if self.parent_id is not None:
             changes["parent_id"] = self.parent_id
         if flags["reset_retry"] or flags["is_retry"]:
-            base = 0 if flags["reset_retry"] else F("retry")
-            changes["retry"] = base + 1 if flags["is_retry"] else 0
+            if not flags["is_retry"]:
+                changes["retry"] = 0
+            else:
+                changes["retry"] = 1 if flags["reset_retry"] else _sql.Increment(1)
         _toggle(changes, "skip", flags["is_skip"], flags["reset_skip"])
         _toggle(changes, "error_ignored", flags["error_ignored"], flags["reset_error_ignored"])
         _toggle(
