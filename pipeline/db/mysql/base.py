@@ -19,6 +19,7 @@ connection back.
 from contextlib import contextmanager
 from typing import Any, Dict, Hashable, Iterator
 
+from django.db import Error as DjangoDatabaseError
 from django.db.backends.mysql import base as mysql_base
 from django.utils.functional import cached_property
 
@@ -113,9 +114,11 @@ class DatabaseWrapper(mysql_base.DatabaseWrapper):
         # A driver error is a complete reply from the server: the protocol is in step and Django decides
         # (errors_occurred) what it means. Anything else (GreenletExit, a gevent Timeout, KeyboardInterrupt)
         # may have stopped between a request and its reply, so that connection must never be reused.
+        # Driver errors reach us translated by Django (wrap_database_errors sits inside this guard), and
+        # Django's classes do not derive from the driver's: both count.
         try:
             yield
-        except self.Database.Error:
+        except (self.Database.Error, DjangoDatabaseError):
             raise
         except BaseException:
             self._interrupted = True
