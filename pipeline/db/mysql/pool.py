@@ -79,7 +79,6 @@ class ConnectionPool:
     options: PoolOptions
     clock: Callable[[], float] = time.monotonic
     _idle: Deque[_Idle] = field(default_factory=deque)
-    _born: Dict[int, float] = field(default_factory=dict)
     #: How often each thing happened (``opened``, ``reused``, ``kept``, ``closed_full``, ``closed_old``,
     #: ``closed_dead``, ``not_returned``): what the benchmark prints and what tells a pool that is too small.
     counts: Counter = field(default_factory=Counter)
@@ -98,13 +97,13 @@ class ConnectionPool:
             if now - idle.returned >= self.options.ping_after and not _answers(idle.connection):
                 self._discard(idle.connection, "closed_dead")
                 continue
-            self._born[id(idle.connection)] = idle.born
+            _set_born(idle.connection, idle.born)
             self.counts["reused"] += 1
             return idle.connection
 
     def adopt(self, connection: Any) -> None:
         """Start the lifetime of a connection the caller has just opened."""
-        self._born[id(connection)] = self.clock()
+        _set_born(connection, self.clock())
         self.counts["opened"] += 1
 
     def give(self, connection: Any) -> bool:
@@ -114,7 +113,7 @@ class ConnectionPool:
             True if the connection was kept.
         """
         now = self.clock()
-        born = self._born.pop(id(connection), now)
+        born = getattr(connection, _BORN, now)
         if len(self._idle) >= self.options.max_idle:
             self._discard(connection, "closed_full")
             return False
@@ -127,7 +126,6 @@ class ConnectionPool:
 
     def forget(self, connection: Any) -> None:
         """The caller closed ``connection`` itself (it was not clean enough to reuse)."""
-        self._born.pop(id(connection), None)
         self.counts["not_returned"] += 1
 
     def _discard(self, connection: Any, reason: str) -> None:
@@ -143,9 +141,18 @@ class ConnectionPool:
         return len(self._idle)
 
 
+# The connect time travels with the connection object (an attribute, not a table keyed by id(), which
+# would outlive connections nobody closed and hand their age to a new object with the same id).
+_BORN = "_bamboo_pool_born"
+
+
+def _set_born(connection: Any, when: float) -> None:
+    setattr(connection, _BORN, when)
+
+
 def _answers(connection: Any) -> bool:
     try:
-        connection.ping(reconnect=False)
+        connection.ping(False)  # positional: mysqlclient takes no keyword; never reconnect silently
     except Exception:  # noqa: BLE001 - any failure means "do not reuse"
         return False
     return True

@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, transaction
 from django.utils import timezone
 
 
@@ -35,11 +35,12 @@ def update(model: Type[models.Model], where: Dict[str, Any], changes: Dict[str, 
     Rows *matched*, not changed: Django's MySQL backend connects with ``CLIENT.FOUND_ROWS``, which is
     what the compare-and-set writes rely on, and SQLite always counts matches.
     """
+    db = _db()
     increments = tuple(name for name, value in changes.items() if isinstance(value, Increment))
-    sql = _update_sql(model, tuple(changes), increments, tuple(where))
-    params = [_adapt(value.by if isinstance(value, Increment) else value) for value in changes.values()]
-    params.extend(_adapt(value) for value in where.values())
-    with connection.cursor() as cursor:
+    sql = _update_sql_for(db.vendor, model, tuple(changes), increments, tuple(where))  # type: ignore[arg-type]
+    params = [_adapt(db, value.by if isinstance(value, Increment) else value) for value in changes.values()]
+    params.extend(_adapt(db, value) for value in where.values())
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
@@ -50,15 +51,16 @@ def insert(model: Type[models.Model], row: Dict[str, Any]) -> Optional[int]:
     Inside a transaction the INSERT runs under a savepoint, so the surrounding transaction stays usable
     after the IntegrityError (the ORM helper ``insert_or_none`` does the same).
     """
+    db = _db()
     row = _completed(model, row)
-    sql = _insert_sql(model, tuple(row))
-    params = [_adapt(value) for value in row.values()]
+    sql = _insert_sql_for(db.vendor, model, tuple(row))  # type: ignore[arg-type]
+    params = [_adapt(db, value) for value in row.values()]
     try:
-        if connection.in_atomic_block:
-            with transaction.atomic(), connection.cursor() as cursor:
+        if db.in_atomic_block:
+            with transaction.atomic(), db.cursor() as cursor:
                 cursor.execute(sql, params)
                 return cursor.lastrowid
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.lastrowid
     except IntegrityError:
@@ -71,12 +73,13 @@ def upsert(model: Type[models.Model], key: Sequence[str], row: Dict[str, Any], u
     MySQL/MariaDB ``ON DUPLICATE KEY UPDATE``, SQLite/PostgreSQL ``ON CONFLICT (key) DO UPDATE``. Returns
     False (nothing sent) on another backend; the caller then takes the ORM path.
     """
-    if connection.vendor not in ("mysql", "sqlite", "postgresql"):
+    db = _db()
+    if db.vendor not in _UPSERT_VENDORS:
         return False
     row = _completed(model, row)
-    sql = _upsert_sql(model, tuple(row), tuple(key), tuple(update))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_adapt(value) for value in row.values()])
+    sql = _upsert_sql_for(db.vendor, model, tuple(row), tuple(key), tuple(update), 1)  # type: ignore[arg-type]
+    with db.cursor() as cursor:
+        cursor.execute(sql, [_adapt(db, value) for value in row.values()])
     return True
 
 
@@ -95,9 +98,10 @@ def select(
     values = list(in_values) if in_column else []
     if in_column and not values:
         return []
-    sql = _select_sql(model, tuple(columns), tuple(where), in_column, len(values), limit)
-    params = [_adapt(value) for value in where.values()] + values
-    with connection.cursor() as cursor:
+    db = _db()
+    sql = _select_sql_for(db.vendor, model, tuple(columns), tuple(where), in_column, len(values), limit)  # type: ignore[arg-type]
+    params = [_adapt(db, value) for value in where.values()] + values
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
 
@@ -110,15 +114,16 @@ def upsert_many(
     Callers sort the rows by key, so that concurrent writers of overlapping keys lock them in the same
     order and cannot deadlock.
     """
-    if connection.vendor not in ("mysql", "sqlite", "postgresql"):
+    db = _db()
+    if db.vendor not in _UPSERT_VENDORS:
         return False
     if not rows:
         return True
     rows = [_completed(model, row) for row in rows]
     names = tuple(rows[0])
-    sql = _upsert_sql(model, names, tuple(key), tuple(update), len(rows))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_adapt(row[name]) for row in rows for name in names])
+    sql = _upsert_sql_for(db.vendor, model, names, tuple(key), tuple(update), len(rows))  # type: ignore[arg-type]
+    with db.cursor() as cursor:
+        cursor.execute(sql, [_adapt(db, row[name]) for row in rows for name in names])
     return True
 
 
@@ -145,18 +150,31 @@ def _defaults(model: Type[models.Model], present: Tuple[str, ...]) -> Tuple[Tupl
     return tuple(fillers)
 
 
-def _adapt(value: Any) -> Any:
+_UPSERT_VENDORS = ("mysql", "sqlite", "postgresql")
+
+
+def _db() -> Any:
+    # One lookup of the thread's (greenlet's) connection per statement: ``django.db.connection`` would
+    # repeat it for every attribute, and under gevent each lookup walks asgiref's Local.
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def _adapt(db: Any, value: Any) -> Any:
     if isinstance(value, datetime):
-        return connection.ops.adapt_datetimefield_value(value)
+        return db.ops.adapt_datetimefield_value(value)
     return value
 
 
+def _quote(name: str) -> str:
+    return _db().ops.quote_name(name)
+
+
 def _table(model: Type[models.Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
+    return _quote(model._meta.db_table)
 
 
 def _column(model: Type[models.Model], name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)
+    return _quote(model._meta.get_field(name).column)
 
 
 def _where(model: Type[models.Model], names: Tuple[str, ...]) -> str:
@@ -183,19 +201,11 @@ def _update_sql_for(
     return f"UPDATE {_table(model)} SET {assignments} WHERE {_where(model, where)}"
 
 
-def _update_sql(model, names, increments, where) -> str:
-    return _update_sql_for(connection.vendor, model, names, increments, where)
-
-
 @lru_cache(maxsize=256)
 def _insert_sql_for(vendor: str, model: Type[models.Model], names: Tuple[str, ...], count: int = 1) -> str:
     columns = ", ".join(_column(model, name) for name in names)
     placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
     return f"INSERT INTO {_table(model)} ({columns}) VALUES {', '.join([placeholders] * count)}"
-
-
-def _insert_sql(model, names) -> str:
-    return _insert_sql_for(connection.vendor, model, names)
 
 
 @lru_cache(maxsize=256)
@@ -214,10 +224,6 @@ def _upsert_sql_for(
     assignments = ", ".join(f"{_column(model, name)} = excluded.{_column(model, name)}" for name in update)
     target = ", ".join(_column(model, name) for name in key)
     return f"{insert_sql} ON CONFLICT ({target}) DO UPDATE SET {assignments}"
-
-
-def _upsert_sql(model, names, key, update, count: int = 1) -> str:
-    return _upsert_sql_for(connection.vendor, model, names, key, update, count)
 
 
 @lru_cache(maxsize=256)
@@ -239,7 +245,3 @@ def _select_sql_for(
     if limit is not None:
         sql += f" ORDER BY {_column(model, model._meta.pk.name)} LIMIT {int(limit)}"
     return sql
-
-
-def _select_sql(model, columns, where, in_column, in_count, limit) -> str:
-    return _select_sql_for(connection.vendor, model, columns, where, in_column, in_count, limit)

@@ -62,8 +62,8 @@ class ProcessMixin:
 
     def wake_up(self, process_id: int):
         # False for a dead process: the engine then drops the message (see ProcessMixin.wake_up).
-        rows = Process.objects.filter(id=process_id, dead=False)
-        return bool(rows.update(asleep=False, last_heartbeat=timezone.now()))
+        changes = {"asleep": False, "last_heartbeat": timezone.now()}
+        return bool(_sql.update(Process, {"id": process_id, "dead": False}, changes))
 
     def wake_up_if_sleeping_at(self, process_id: int, node_id: str) -> bool:
         return bool(
@@ -143,9 +143,9 @@ class ProcessMixin:
         transaction no savepoint is needed: any error here aborts that step as a whole.
         """
         with transaction.atomic(savepoint=False):
-            if not Process.objects.filter(id=process_id, dead=False).update(dead=True):
+            if not _sql.update(Process, {"id": process_id, "dead": False}, {"dead": True}):
                 return False
-            Process.objects.filter(id=parent_id).update(ack_num=F("ack_num") + 1)
+            _sql.update(Process, {"id": parent_id}, {"ack_num": _sql.Increment(1)})
             woken = Process.objects.filter(id=parent_id, need_ack__gt=0, ack_num=F("need_ack")).update(
                 asleep=False, ack_num=0, need_ack=-1
             )
