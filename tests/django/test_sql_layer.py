@@ -68,3 +68,25 @@ def test_upserts_on_another_vendor_send_nothing(write, transactional_db, monkeyp
             assert _sql.upsert_many(ContextValue, key, [row], ("value",)) is False
     assert queries.captured_queries == []
     assert not ContextValue.objects.exists()
+
+
+def _state_row(node_id: str) -> dict:
+    return {"node_id": node_id, "name": "READY", "version": "v1", "root_id": "r", "parent_id": "p"}
+
+
+def test_insert_without_lastrowid_takes_the_orm_path(transactional_db, monkeypatch):
+    """psycopg leaves ``cursor.lastrowid`` empty: the id must come from the ORM, conflicts still give None."""
+    monkeypatch.setattr(_sql, "_LASTROWID_VENDORS", ())
+    new_id = _sql.insert(State, _state_row("orm-path"))
+    assert new_id == State.objects.get(node_id="orm-path").pk
+    assert _sql.insert(State, _state_row("orm-path")) is None
+
+
+@pytest.mark.parametrize("call", ["update", "select"])
+def test_none_in_a_where_condition_is_refused(call, transactional_db):
+    """``column = NULL`` would silently match nothing (the ORM writes ``IS NULL``)."""
+    with pytest.raises(ValueError, match="None in a WHERE"):
+        if call == "update":
+            _sql.update(State, {"node_id": None}, {"name": "RUNNING"})
+        else:
+            _sql.select(State, ("name",), {"node_id": None})

@@ -35,6 +35,7 @@ def update(model: Type[models.Model], where: Dict[str, Any], changes: Dict[str, 
     Rows *matched*, not changed: Django's MySQL backend connects with ``CLIENT.FOUND_ROWS``, which is
     what the compare-and-set writes rely on, and SQLite always counts matches.
     """
+    _check_where(where)
     db = _db()
     increments = tuple(name for name, value in changes.items() if isinstance(value, Increment))
     sql = _update_sql_for(db.vendor, model, tuple(changes), increments, tuple(where))  # type: ignore[arg-type]
@@ -53,6 +54,8 @@ def insert(model: Type[models.Model], row: Dict[str, Any]) -> Optional[int]:
     """
     db = _db()
     row = _completed(model, row)
+    if db.vendor not in _LASTROWID_VENDORS:
+        return _insert_with_orm(model, row)
     sql = _insert_sql_for(db.vendor, model, tuple(row))  # type: ignore[arg-type]
     params = [_adapt(db, value) for value in row.values()]
     try:
@@ -63,6 +66,17 @@ def insert(model: Type[models.Model], row: Dict[str, Any]) -> Optional[int]:
         with db.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.lastrowid
+    except IntegrityError:
+        return None
+
+
+def _insert_with_orm(model: Type[models.Model], row: Dict[str, Any]) -> Optional[int]:
+    # Drivers without ``cursor.lastrowid`` for the new row (psycopg): the ORM knows how to get it back.
+    try:
+        if _db().in_atomic_block:
+            with transaction.atomic():
+                return model.objects.create(**row).pk
+        return model.objects.create(**row).pk
     except IntegrityError:
         return None
 
@@ -95,6 +109,7 @@ def select(
 
     For string and integer columns only: values come back as the driver returns them.
     """
+    _check_where(where)
     values = list(in_values) if in_column else []
     if in_column and not values:
         return []
@@ -151,6 +166,7 @@ def _defaults(model: Type[models.Model], present: Tuple[str, ...]) -> Tuple[Tupl
 
 
 _UPSERT_VENDORS = ("mysql", "sqlite", "postgresql")
+_LASTROWID_VENDORS = ("mysql", "sqlite")
 
 
 def _db() -> Any:
@@ -175,6 +191,12 @@ def _table(model: Type[models.Model]) -> str:
 
 def _column(model: Type[models.Model], name: str) -> str:
     return _quote(model._meta.get_field(name).column)
+
+
+def _check_where(where: Dict[str, Any]) -> None:
+    # ``column = NULL`` matches nothing in SQL; the ORM would have written ``IS NULL``. No caller needs it.
+    if any(value is None for value in where.values()):
+        raise ValueError(f"None in a WHERE condition is not supported here: {where}")
 
 
 def _where(model: Type[models.Model], names: Tuple[str, ...]) -> str:
