@@ -19,8 +19,8 @@ from pipeline.eri.imp import bulk_insert, prepare
 from pipeline.eri.imp.bulk_insert import (
     SERVER_STATUS_NO_BACKSLASH_ESCAPES,
     backslash_literal,
-    insert_rows,
     insert_statements,
+    insert_tables,
     literal_function,
     quote_doubling_literal,
 )
@@ -141,18 +141,21 @@ COLUMNS = ["pipeline_id", "key", "type", "serializer", "code", "value", "referen
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("batch_size", [1, 4, 500])
-def test_insert_rows_round_trips_nasty_strings_on_sqlite(batch_size):
-    rows = _context_rows("p_sqlite")
-    with transaction.atomic():
-        insert_rows(transaction.get_connection(), "eri_contextvalue", COLUMNS, rows, batch_size)
-    assert _stored("p_sqlite") == rows
+@pytest.mark.parametrize("batch_size", [1, 4, 500, 0])
+def test_insert_tables_round_trips_nasty_strings_on_sqlite(batch_size):
+    first, second = _context_rows("p_first"), _context_rows("p_second")
+    tables = [("eri_contextvalue", COLUMNS, iter(first)), ("eri_contextvalue", COLUMNS, second)]
+    with transaction.atomic(), capture_queries() as log:
+        insert_tables(transaction.get_connection(), tables, batch_size)
+    assert _stored("p_first") == first and _stored("p_second") == second
+    per_table = -(-len(first) // batch_size) if batch_size else 1
+    assert len([sql for sql in log.sql if "INSERT" in sql]) == 2 * per_table
 
 
 @pytest.mark.django_db(transaction=True)
-def test_insert_rows_of_no_rows_sends_nothing():
+def test_insert_tables_of_no_rows_sends_nothing():
     with capture_queries() as log:
-        insert_rows(connection, "eri_contextvalue", COLUMNS, [], 500)
+        insert_tables(connection, [("eri_contextvalue", COLUMNS, [])], 500)
     assert log.sql == []
 
 
@@ -162,9 +165,9 @@ def test_store_run_writes_with_cyclic_collection_paused(monkeypatch):
 
     def spy(*args, **kwargs):
         seen.append(gc.isenabled())
-        return insert_rows(*args, **kwargs)
+        return insert_tables(*args, **kwargs)
 
-    monkeypatch.setattr(prepare, "insert_rows", spy)
+    monkeypatch.setattr(prepare, "insert_tables", spy)
     tree = linear_pipeline(component_code="debug_node", node_count=3)
     validate_and_process_pipeline(tree)
     was_enabled = gc.isenabled()

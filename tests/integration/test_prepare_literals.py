@@ -69,7 +69,7 @@ def test_nasty_strings_read_back_unchanged_and_equal_to_the_drivers_escaping(mar
 
     from pipeline.eri.imp.bulk_insert import (
         SERVER_STATUS_NO_BACKSLASH_ESCAPES,
-        insert_rows,
+        insert_tables,
         literal_function,
         quote_doubling_literal,
     )
@@ -82,7 +82,7 @@ def test_nasty_strings_read_back_unchanged_and_equal_to_the_drivers_escaping(mar
             literal = literal_function(mariadb.connection)
             assert literal is not None, "the literal path, not executemany, is under test"
             assert (literal("'") == quote_doubling_literal("'")) == bool(mode)
-            insert_rows(mariadb, "eri_contextvalue", COLUMNS, _rows(ours), 4)
+            insert_tables(mariadb, [("eri_contextvalue", COLUMNS, _rows(ours))], 4)
             placeholders = ", ".join(["%s"] * len(COLUMNS))
             columns = ", ".join(mariadb.ops.quote_name(c) for c in COLUMNS)
             with mariadb.cursor() as cursor:
@@ -135,7 +135,7 @@ def test_store_run_writes_exactly_the_rows_it_builds(mariadb):
         prepare.store_run(runtime(), tree, {"root": "'\\\0🙂"}, {}, {})
         node_ids = list(expected_prepared.nodes) + [root_id]
         expected = {
-            Node: prepare._node_rows(expected_prepared),
+            Node: list(prepare._node_rows(expected_prepared)),
             Data: prepare._data_rows(expected_prepared),
             ContextValue: prepare._context_rows(runtime(), expected_prepared),
             ContextOutputs: prepare._outputs_rows(expected_prepared),

@@ -4,13 +4,20 @@
 values in Python (a ``str.translate`` per value, plus a type dispatch through its encoders). For the few
 types the prepare rows hold, :func:`literal_function` builds the same SQL literals with C-level string
 methods, following the driver's own rule for the session: backslash escapes, or only doubled quotes when
-the server reports ``NO_BACKSLASH_ESCAPES``. Any other driver keeps ``executemany``: SQLite binds values
-natively and mysqlclient escapes in C.
+the server reports ``NO_BACKSLASH_ESCAPES``. A :class:`~pipeline.eri.imp.statement_pipe.StatementPipe`
+executes those statements while the next ones are built. Any other driver keeps ``executemany``: SQLite
+binds values natively and mysqlclient escapes in C.
 """
 
-from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
+import sys
+from itertools import islice
+from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+from pipeline.eri.imp.statement_pipe import StatementPipe
 
 Literal = Callable[[Any], str]
+# (table name, column names, rows): what :func:`insert_tables` writes.
+Table = Tuple[str, Sequence[str], Iterable[tuple]]
 
 # PyMySQL's SERVER_STATUS_NO_BACKSLASH_ESCAPES: the server reports the session's sql_mode in every reply.
 SERVER_STATUS_NO_BACKSLASH_ESCAPES = 512
@@ -81,9 +88,7 @@ def _literal(text_literal: Callable[[str], str], driver_escape: Literal) -> Lite
     return literal
 
 
-def insert_statements(
-    head: str, rows: Sequence[Tuple[Any, ...]], literal: Literal, batch_size: int
-) -> Iterator[str]:
+def insert_statements(head: str, rows: Iterable[tuple], literal: Literal, batch_size: int) -> Iterator[str]:
     """``head + "(...),(...)"`` statements of at most ``batch_size`` rows and about
     :data:`MAX_STATEMENT_CHARS` characters (a row longer than that gets a statement of its own)."""
     values: List[str] = []
@@ -99,25 +104,36 @@ def insert_statements(
         yield head + ",".join(values)
 
 
-def insert_rows(
-    connection: Any, table: str, columns: Sequence[str], rows: Sequence[tuple], batch_size: int
-) -> None:
-    """INSERT ``rows`` (tuples in ``columns`` order) into ``table`` through Django's ``connection``.
+def insert_tables(connection: Any, tables: Sequence[Table], batch_size: Optional[int]) -> None:
+    """INSERT each table's rows (tuples in ``columns`` order, any iterable) through Django's ``connection``.
 
-    Statements of at most ``batch_size`` rows either way; the caller owns the transaction.
+    Statements of at most ``batch_size`` rows (no limit when 0 or None) either way, tables in the given
+    order; the caller owns the transaction. On the literal path a :class:`StatementPipe` executes them,
+    so rows given as a generator are built while the server stores the previous batch.
     """
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    head = "INSERT INTO {} ({}) VALUES ".format(quote(table), ", ".join(quote(c) for c in columns))
-    size = max(int(batch_size or len(rows)), 1)
+    size = int(batch_size or 0) or sys.maxsize
     with connection.cursor() as cursor:
         literal = literal_function(connection.connection) if connection.vendor == "mysql" else None
         if literal is None:
-            sql = head + "({})".format(", ".join(["%s"] * len(columns)))
-            for begin in range(0, len(rows), size):
-                cursor.executemany(sql, rows[begin : begin + size])
+            for table, columns, rows in tables:
+                _executemany(cursor, _insert_head(connection, table, columns), len(columns), rows, size)
             return
-        for statement in insert_statements(head, rows, literal, size):
-            # No parameters: the driver sends the statement as it is (no %-formatting of its text).
-            cursor.execute(statement)
+    with StatementPipe(connection.alias) as pipe:
+        for table, columns, rows in tables:
+            for statement in insert_statements(_insert_head(connection, table, columns), rows, literal, size):
+                # No parameters: the driver sends the statement as it is (no %-formatting of its text).
+                pipe.send(statement)
+
+
+def _insert_head(connection: Any, table: str, columns: Sequence[str]) -> str:
+    quote = connection.ops.quote_name
+    return "INSERT INTO {} ({}) VALUES ".format(quote(table), ", ".join(quote(c) for c in columns))
+
+
+def _executemany(cursor: Any, head: str, width: int, rows: Iterable[tuple], size: int) -> None:
+    sql = head + "({})".format(", ".join(["%s"] * width))
+    remaining = iter(rows)
+    batch = list(islice(remaining, size))
+    while batch:
+        cursor.executemany(sql, batch)
+        batch = list(islice(remaining, size)) if len(batch) == size else []

@@ -2,7 +2,7 @@
 ``bamboo_engine.prepare.prepare_pipeline``; this module turns its records into rows."""
 
 import json
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Tuple
 
 from django.db import transaction
 
@@ -12,7 +12,7 @@ from bamboo_engine.prepare import PreparedPipeline, prepare_pipeline
 from bamboo_engine.prepare.gc import cyclic_gc_paused
 from pipeline.conf import settings
 from pipeline.eri.codec import data_json_dumps
-from pipeline.eri.imp.bulk_insert import insert_rows
+from pipeline.eri.imp.bulk_insert import insert_tables
 from pipeline.eri.imp.node import node_to_detail
 from pipeline.eri.models import ContextOutputs, ContextValue, Data, Node
 
@@ -33,9 +33,15 @@ _COLUMNS: Dict[Any, Tuple[str, ...]] = {
 }
 
 
-def _node_rows(prepared: PreparedPipeline) -> Rows:
+def _columns(model: Any) -> List[str]:
+    return [model._meta.get_field(name).column for name in _COLUMNS[model]]
+
+
+def _node_rows(prepared: PreparedPipeline) -> Iterator[Tuple[str, str, str]]:
+    # A generator: on MariaDB the details are serialised while the server stores the previous batch.
     root_id = prepared.root_pipeline_id
-    return [(node_id, _COMPACT(node_to_detail(node)), root_id) for node_id, node in prepared.nodes.items()]
+    for node_id, node in prepared.nodes.items():
+        yield node_id, _COMPACT(node_to_detail(node)), root_id
 
 
 def _data_rows(prepared: PreparedPipeline) -> Rows:
@@ -89,19 +95,18 @@ def _store_run(
     **options: Any,
 ) -> int:
     prepared = prepare_pipeline(pipeline, root_pipeline_data, root_pipeline_context, subprocess_context)
-    batch_size = settings.BAMBOO_DJANGO_ERI_PREPARE_BATCH_SIZE
-    rows: Dict[Any, Rows] = {
+    # Node rows are generated during the inserts; the others, whose values come from the tree and may
+    # fail to serialise, are built before the transaction starts.
+    rows: Dict[Any, Iterable[tuple]] = {
         Node: _node_rows(prepared),
         Data: _data_rows(prepared),
         ContextValue: _context_rows(runtime, prepared),
         ContextOutputs: _outputs_rows(prepared),
     }
+    tables = [(model._meta.db_table, _columns(model), model_rows) for model, model_rows in rows.items()]
     root_id = prepared.root_pipeline_id
     with transaction.atomic():
-        connection = transaction.get_connection()
-        for model, model_rows in rows.items():
-            columns = [model._meta.get_field(c).column for c in _COLUMNS[model]]
-            insert_rows(connection, model._meta.db_table, columns, model_rows, batch_size)
+        insert_tables(transaction.get_connection(), tables, settings.BAMBOO_DJANGO_ERI_PREPARE_BATCH_SIZE)
         process_id = runtime.create_process(
             root_id,
             prepared.pipeline_stack,
