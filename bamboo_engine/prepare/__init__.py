@@ -9,6 +9,7 @@ from bamboo_engine.prepare.records import (
     lazy_input_key,
     prepare_pipeline,
     reference_closure,
+    stream_pipeline,
 )
 
-__all__ = ["PreparedPipeline", "lazy_input_key", "prepare_pipeline", "reference_closure"]
+__all__ = ["PreparedPipeline", "lazy_input_key", "prepare_pipeline", "reference_closure", "stream_pipeline"]

@@ -6,8 +6,9 @@ these records its own way; the in-memory runtime keeps them in dicts, the Django
 them into rows.
 """
 
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Set
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from bamboo_engine.eri.models.node import Node, NodeType
 from bamboo_engine.eri.models.runtime import ContextValue, ContextValueType, Data, DataInput
@@ -67,18 +68,43 @@ def prepare_pipeline(
         TreeInvalidException: a node, input or condition of the tree is malformed (the message names it).
     """
     with cyclic_gc_paused():
-        return _prepare(pipeline, root_pipeline_data, root_pipeline_context, subprocess_context)
+        prepared, nodes = stream_pipeline(
+            pipeline, root_pipeline_data, root_pipeline_context, subprocess_context
+        )
+        deque(nodes, maxlen=0)
+        return prepared
 
 
-def _prepare(
+def stream_pipeline(
     pipeline: dict,
+    root_pipeline_data: Optional[dict] = None,
+    root_pipeline_context: Optional[dict] = None,
+    subprocess_context: Optional[dict] = None,
+) -> Tuple[PreparedPipeline, Iterator[Node]]:
+    """:func:`prepare_pipeline` done while the caller consumes the returned iterator.
+
+    The iterator yields each node as soon as it is built (a node is final then; its data is not: outputs
+    and pre-render keys are added later). Nothing is built before the first ``next()``; the records are
+    complete once the iterator is exhausted. A runtime can so store the nodes while the rest is built.
+
+    Raises (from the iterator):
+        TreeInvalidException: as :func:`prepare_pipeline`.
+    """
+    root_id = pipeline["id"]
+    prepared = PreparedPipeline(root_pipeline_id=root_id, pipeline_stack=[root_id])
+    nodes = _build(pipeline, prepared, root_pipeline_data, root_pipeline_context, subprocess_context)
+    return prepared, nodes
+
+
+def _build(
+    pipeline: dict,
+    prepared: PreparedPipeline,
     root_pipeline_data: Optional[dict],
     root_pipeline_context: Optional[dict],
     subprocess_context: Optional[dict],
-) -> PreparedPipeline:
-    root_id = pipeline["id"]
-    prepared = PreparedPipeline(root_pipeline_id=root_id, pipeline_stack=[root_id])
-    _walk_pipeline(pipeline, root_id, root_id, prepared, subprocess_context or {})
+) -> Iterator[Node]:
+    root_id = prepared.root_pipeline_id
+    yield from _walk_pipeline(pipeline, root_id, root_id, prepared, subprocess_context or {})
     prepared.data[root_id] = Data(
         inputs={k: DataInput(need_render=False, value=v) for k, v in (root_pipeline_data or {}).items()},
         outputs={},
@@ -88,12 +114,11 @@ def _prepare(
         closure = reference_closure([p.value for p in values.values()])
         for key, item in values.items():
             item.references = closure.get(key, set())
-    return prepared
 
 
 def _walk_pipeline(
     tree: dict, pipeline_id: str, root_id: str, prepared: PreparedPipeline, sub_context: dict
-) -> None:
+) -> Iterator[Node]:
     prepared.pipeline_ids.append(pipeline_id)
     prepared.context_values.setdefault(pipeline_id, {})
     tree_data = tree.get("data") or {}
@@ -104,8 +129,9 @@ def _walk_pipeline(
         nodes[node.id] = node
         inputs = _node_inputs(node_dict, pipeline_id, prepared)
         data.setdefault(node.id, Data(inputs={}, outputs={})).inputs.update(inputs)
+        yield node
         if node_dict["type"] in _SUB_PIPELINE_TYPES:
-            _walk_pipeline(node_dict["pipeline"], node.id, root_id, prepared, sub_context)
+            yield from _walk_pipeline(node_dict["pipeline"], node.id, root_id, prepared, sub_context)
             if node_dict["type"] == _SUB_PROCESS:
                 _preset_plain(prepared, node.id, sub_context)
     start_id = tree["start_event"]["id"]

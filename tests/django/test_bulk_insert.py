@@ -11,8 +11,10 @@ import sqlite3
 import pymysql
 import pytest
 from django.db import connection, transaction
+from django.test import override_settings
 from pymysql.converters import escape_string
 
+from bamboo_engine.exceptions import TreeInvalidException
 from bamboo_engine.validator import validate_and_process_pipeline
 from pipeline.eri import models
 from pipeline.eri.imp import bulk_insert, prepare
@@ -174,3 +176,18 @@ def test_store_run_writes_with_cyclic_collection_paused(monkeypatch):
     prepare.store_run(BambooDjangoRuntime(), tree, {}, {}, {})
     assert seen and not any(seen)
     assert gc.isenabled() == was_enabled
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tree_failing_late_in_the_walk_leaves_no_rows():
+    """Rows are made while the tree is walked: a node that fails to translate rolls back the batches
+    already inserted."""
+    tree = linear_pipeline(component_code="debug_node", node_count=9)
+    validate_and_process_pipeline(tree)
+    last = list(tree["activities"].values())[-1]
+    last["component"]["inputs"] = {"broken": "not a dict"}
+    small_batches = override_settings(BAMBOO_DJANGO_ERI_PREPARE_BATCH_SIZE=2)
+    with small_batches, capture_queries() as log, pytest.raises(TreeInvalidException, match="broken"):
+        prepare.store_run(BambooDjangoRuntime(), tree, {}, {}, {})
+    assert any("INSERT" in sql for sql in log.sql), "some batches were sent before the failure"
+    assert not models.Node.objects.exists() and not models.Data.objects.exists()

@@ -135,10 +135,10 @@ def test_store_run_writes_exactly_the_rows_it_builds(mariadb):
         prepare.store_run(runtime(), tree, {"root": "'\\\0🙂"}, {}, {})
         node_ids = list(expected_prepared.nodes) + [root_id]
         expected = {
-            Node: list(prepare._node_rows(expected_prepared)),
-            Data: prepare._data_rows(expected_prepared),
-            ContextValue: prepare._context_rows(runtime(), expected_prepared),
-            ContextOutputs: prepare._outputs_rows(expected_prepared),
+            Node: list(prepare._node_rows(iter(expected_prepared.nodes.values()), root_id)),
+            Data: list(prepare._data_rows(expected_prepared)),
+            ContextValue: list(prepare._context_rows(runtime(), expected_prepared)),
+            ContextOutputs: list(prepare._outputs_rows(expected_prepared)),
         }
         lookups = {
             Node: {"node_id__in": node_ids},
@@ -157,3 +157,26 @@ def test_store_run_writes_exactly_the_rows_it_builds(mariadb):
             model.objects.filter(pipeline_id=root_id).delete()
         Process.objects.filter(root_pipeline_id=root_id).delete()
         State.objects.filter(node_id=root_id).delete()
+
+
+def test_a_tree_failing_late_in_the_walk_rolls_back_the_piped_inserts(mariadb):
+    """On MariaDB the node rows are inserted by the statement pipe while the tree is walked."""
+    from bamboo_engine.exceptions import TreeInvalidException
+    from bamboo_engine.validator import validate_and_process_pipeline
+    from pipeline.eri.imp import prepare
+    from pipeline.eri.models import Data, Node
+    from tests.django.querycount import capture_queries
+    from tests.integration.helpers import runtime
+    from tests.trees import linear_pipeline
+
+    tree = linear_pipeline(component_code="debug_node", node_count=1200)
+    validate_and_process_pipeline(tree)
+    node_ids = [tree["start_event"]["id"], tree["end_event"]["id"], *tree["activities"]]
+    list(tree["activities"].values())[-1]["component"]["inputs"] = {"broken": "not a dict"}
+    with capture_queries() as log, pytest.raises(TreeInvalidException, match="broken"):
+        prepare.store_run(runtime(), tree, {}, {}, {})
+    assert (
+        sum("INSERT INTO `eri_node`" in sql for sql in log.sql) >= 2
+    ), "batches were sent before the failure"
+    assert not Node.objects.filter(node_id__in=node_ids).exists()
+    assert not Data.objects.filter(node_id__in=node_ids).exists()

@@ -63,18 +63,18 @@ def test_preparation_runs_with_collection_paused(monkeypatch):
     from bamboo_engine.validator import validate_and_process_pipeline
 
     seen = []
-    original = records._walk_pipeline
+    original = records.build_node
 
     def spy(*args, **kwargs):
         seen.append(gc.isenabled())
-        original(*args, **kwargs)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(records, "_walk_pipeline", spy)
+    monkeypatch.setattr(records, "build_node", spy)
     start = EmptyStartEvent()
     start.extend(ServiceActivity(component_code="debug_node")).extend(EmptyEndEvent())
     tree = build_tree(start)
     validate_and_process_pipeline(tree)
     gc.enable()
     prepared = records.prepare_pipeline(tree)
-    assert seen == [False] and gc.isenabled()
+    assert seen == [False, False, False] and gc.isenabled()
     assert len(prepared.nodes) == 3

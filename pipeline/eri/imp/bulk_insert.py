@@ -107,9 +107,11 @@ def insert_statements(head: str, rows: Iterable[tuple], literal: Literal, batch_
 def insert_tables(connection: Any, tables: Sequence[Table], batch_size: Optional[int]) -> None:
     """INSERT each table's rows (tuples in ``columns`` order, any iterable) through Django's ``connection``.
 
-    Statements of at most ``batch_size`` rows (no limit when 0 or None) either way, tables in the given
-    order; the caller owns the transaction. On the literal path a :class:`StatementPipe` executes them,
-    so rows given as a generator are built while the server stores the previous batch.
+    Statements of at most ``batch_size`` rows (no limit when 0 or None) either way. Tables are written in
+    the given order, and a table's rows are iterated only once the previous table's have all been sent:
+    a generator may rely on what producing the earlier rows did. On the literal path a
+    :class:`StatementPipe` executes the statements, so rows given as a generator are built while the
+    server stores the previous batch. The caller owns the transaction.
     """
     size = int(batch_size or 0) or sys.maxsize
     with connection.cursor() as cursor:

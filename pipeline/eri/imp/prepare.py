@@ -1,18 +1,20 @@
 """Storing a prepared run (``prepare_run_pipeline``): the tree → records translation is the engine's
-``bamboo_engine.prepare.prepare_pipeline``; this module turns its records into rows."""
+``bamboo_engine.prepare`` (streamed: :func:`~bamboo_engine.prepare.stream_pipeline`); this module turns its
+records into rows."""
 
 import json
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Tuple
+from typing import Any, Callable, Dict, Iterator, Tuple
 
 from django.db import transaction
 
 from bamboo_engine import states
+from bamboo_engine.eri.models.node import Node as NodeRecord
 from bamboo_engine.eri.models.runtime import ContextValueType
-from bamboo_engine.prepare import PreparedPipeline, prepare_pipeline
+from bamboo_engine.prepare import PreparedPipeline, stream_pipeline
 from bamboo_engine.prepare.gc import cyclic_gc_paused
 from pipeline.conf import settings
 from pipeline.eri.codec import data_json_dumps
-from pipeline.eri.imp.bulk_insert import insert_tables
+from pipeline.eri.imp.bulk_insert import Table, insert_tables
 from pipeline.eri.imp.node import node_to_detail
 from pipeline.eri.models import ContextOutputs, ContextValue, Data, Node
 
@@ -20,7 +22,7 @@ DEFAULT_PRIORITY = 100
 EMPTY_JSON_OBJECT = json.dumps({})
 
 
-Rows = List[Tuple[Any, ...]]
+Rows = Iterator[Tuple[Any, ...]]
 # Node details are the bulk of a large run's bytes: no spaces means less to escape, send and store.
 _COMPACT = json.JSONEncoder(separators=(",", ":")).encode
 
@@ -33,22 +35,21 @@ _COLUMNS: Dict[Any, Tuple[str, ...]] = {
 }
 
 
-def _columns(model: Any) -> List[str]:
-    return [model._meta.get_field(name).column for name in _COLUMNS[model]]
+def _table(model: Any, rows: Rows) -> Table:
+    return model._meta.db_table, [model._meta.get_field(name).column for name in _COLUMNS[model]], rows
 
 
-def _node_rows(prepared: PreparedPipeline) -> Iterator[Tuple[str, str, str]]:
-    # A generator: on MariaDB the details are serialised while the server stores the previous batch.
-    root_id = prepared.root_pipeline_id
-    for node_id, node in prepared.nodes.items():
-        yield node_id, _COMPACT(node_to_detail(node)), root_id
+# The row builders are generators, consumed by the inserts (see _store_run).
+
+
+def _node_rows(nodes: Iterator[NodeRecord], root_id: str) -> Rows:
+    for node in nodes:
+        yield node.id, _COMPACT(node_to_detail(node)), root_id
 
 
 def _data_rows(prepared: PreparedPipeline) -> Rows:
-    return [
-        (node_id, _json_object(data.inputs, data_json_dumps), _json_object(data.outputs, json.dumps))
-        for node_id, data in prepared.data.items()
-    ]
+    for node_id, data in prepared.data.items():
+        yield node_id, _json_object(data.inputs, data_json_dumps), _json_object(data.outputs, json.dumps)
 
 
 def _json_object(value: Dict[str, Any], dumps: Callable[[Any], str]) -> str:
@@ -57,18 +58,17 @@ def _json_object(value: Dict[str, Any], dumps: Callable[[Any], str]) -> str:
 
 
 def _context_rows(runtime: Any, prepared: PreparedPipeline) -> Rows:
-    rows = []
     for pipeline_id, values in prepared.context_values.items():
         for key, item in values.items():
             text, serializer = runtime._serialize(item.value.value)
             type_value = ContextValueType(item.value.type).value
             references = json.dumps(sorted(item.references))
-            rows.append((pipeline_id, key, type_value, serializer, item.value.code or "", text, references))
-    return rows
+            yield pipeline_id, key, type_value, serializer, item.value.code or "", text, references
 
 
 def _outputs_rows(prepared: PreparedPipeline) -> Rows:
-    return [(pipeline_id, json.dumps(outputs)) for pipeline_id, outputs in prepared.context_outputs.items()]
+    for pipeline_id, outputs in prepared.context_outputs.items():
+        yield pipeline_id, json.dumps(outputs)
 
 
 def store_run(
@@ -94,17 +94,17 @@ def _store_run(
     subprocess_context: dict,
     **options: Any,
 ) -> int:
-    prepared = prepare_pipeline(pipeline, root_pipeline_data, root_pipeline_context, subprocess_context)
-    # Node rows are generated during the inserts; the others, whose values come from the tree and may
-    # fail to serialise, are built before the transaction starts.
-    rows: Dict[Any, Iterable[tuple]] = {
-        Node: _node_rows(prepared),
-        Data: _data_rows(prepared),
-        ContextValue: _context_rows(runtime, prepared),
-        ContextOutputs: _outputs_rows(prepared),
-    }
-    tables = [(model._meta.db_table, _columns(model), model_rows) for model, model_rows in rows.items()]
+    prepared, nodes = stream_pipeline(pipeline, root_pipeline_data, root_pipeline_context, subprocess_context)
     root_id = prepared.root_pipeline_id
+    # Written in this order, each table's rows made only once the previous table's are sent: the node rows
+    # while the tree is walked (on MariaDB, while the server stores the previous batch), the others once the
+    # walk has completed the records. A tree or a value that fails to translate rolls the transaction back.
+    tables = [
+        _table(Node, _node_rows(nodes, root_id)),
+        _table(Data, _data_rows(prepared)),
+        _table(ContextValue, _context_rows(runtime, prepared)),
+        _table(ContextOutputs, _outputs_rows(prepared)),
+    ]
     with transaction.atomic():
         insert_tables(transaction.get_connection(), tables, settings.BAMBOO_DJANGO_ERI_PREPARE_BATCH_SIZE)
         process_id = runtime.create_process(
