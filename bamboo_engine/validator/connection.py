@@ -23,7 +23,7 @@ def _node_problems(graph: TreeGraph, node_id: str) -> List[str]:
             )
     allowed = rule["allowed_out"]
     for flow_id in graph.outgoing[node_id]:
-        target = graph.target(flow_id)
+        target = graph.target_of[flow_id]
         target_type = graph.types[target]
         is_sink = target == graph.end_id and "EmptyEndEvent" in allowed
         if target_type not in allowed and not is_sink:

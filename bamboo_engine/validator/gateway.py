@@ -113,7 +113,7 @@ class GatewayMatcher:
             if flow_id in self.exploration.back_flows:
                 self._check_loop(flow_id, stream)
             else:
-                return self.graph.target(flow_id)
+                return self.graph.target_of[flow_id]
         return None
 
     def _check_loop(self, flow_id: str, stream: int) -> None:

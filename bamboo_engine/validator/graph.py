@@ -30,6 +30,7 @@ class TreeGraph:
         start_id / end_id: ids of the start and end events.
         incoming / outgoing: ``{node_id: [flow ids]}`` normalised to lists.
         flows: the tree's ``{flow_id: flow}``.
+        target_of: ``{flow_id: target node id}`` (the walks read it once per flow: a plain dict lookup).
     """
 
     def __init__(self, tree: dict, seen_ids: Set[str]):
@@ -37,6 +38,7 @@ class TreeGraph:
         self.tree = tree
         self.tree_id: str = tree["id"]
         self.flows: Dict[str, dict] = tree["flows"]
+        self.target_of: Dict[str, str] = {}
         self.nodes: Dict[str, dict] = {}
         self.types: Dict[str, str] = {}
         self.start_id: str = self._add_node(tree["start_event"], "start_event", seen_ids)
@@ -76,7 +78,7 @@ class TreeGraph:
         return node_id
 
     def target(self, flow_id: str) -> str:
-        return self.flows[flow_id]["target"]
+        return self.target_of[flow_id]
 
     def source(self, flow_id: str) -> str:
         return self.flows[flow_id]["source"]
@@ -132,6 +134,7 @@ def _check_flows(graph: TreeGraph, seen_ids: Set[str]) -> None:
                 raise TreeInvalidException(
                     f"pipeline {graph.tree_id}: flow {flow_id} has unknown {end} node {flow.get(end)!r}"
                 )
+        graph.target_of[flow_id] = flow["target"]
 
 
 def _flow_list(graph: TreeGraph, node_id: str, io_type: str) -> List[str]:

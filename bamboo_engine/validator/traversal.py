@@ -25,10 +25,11 @@ class Exploration:
         self.topo_index: Dict[str, int] = {}
         self._walk(graph)
         self.forward_in: Dict[str, int] = dict.fromkeys(graph.nodes, 0)
+        target_of = graph.target_of
         for node_id in self.preorder:
             for flow_id in graph.outgoing[node_id]:
                 if flow_id not in self.back_flows:
-                    self.forward_in[graph.target(flow_id)] += 1
+                    self.forward_in[target_of[flow_id]] += 1
 
     def _walk(self, graph: TreeGraph) -> None:
         start = graph.start_id
@@ -37,6 +38,7 @@ class Exploration:
         self.preorder.append(start)
         stack = [(start, iter(graph.outgoing[start]))]
         postorder: List[str] = []
+        target_of = graph.target_of
         while stack:
             node_id, pending = stack[-1]
             flow_id = next(pending, None)
@@ -45,7 +47,7 @@ class Exploration:
                 on_path.discard(node_id)
                 postorder.append(node_id)
                 continue
-            target = graph.target(flow_id)
+            target = target_of[flow_id]
             if target in on_path:
                 self.back_flows.add(flow_id)
                 if self.first_cycle is None:
