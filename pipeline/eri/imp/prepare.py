@@ -39,7 +39,7 @@ def _table(model: Any, rows: Rows) -> Table:
     return model._meta.db_table, [model._meta.get_field(name).column for name in _COLUMNS[model]], rows
 
 
-# The row builders are generators, consumed by the inserts (see _store_run).
+# The row builders are generators, consumed by the inserts (see store_run).
 
 
 def _node_rows(nodes: Iterator[NodeRecord], root_id: str) -> Rows:
@@ -71,6 +71,7 @@ def _outputs_rows(prepared: PreparedPipeline) -> Rows:
         yield pipeline_id, json.dumps(outputs)
 
 
+@cyclic_gc_paused()
 def store_run(
     runtime: Any,
     pipeline: dict,
@@ -80,20 +81,6 @@ def store_run(
     **options: Any,
 ) -> int:
     """Prepare ``pipeline`` and write every record of the run in one transaction; returns the process id."""
-    with cyclic_gc_paused():
-        return _store_run(
-            runtime, pipeline, root_pipeline_data, root_pipeline_context, subprocess_context, **options
-        )
-
-
-def _store_run(
-    runtime: Any,
-    pipeline: dict,
-    root_pipeline_data: dict,
-    root_pipeline_context: dict,
-    subprocess_context: dict,
-    **options: Any,
-) -> int:
     prepared, nodes = stream_pipeline(pipeline, root_pipeline_data, root_pipeline_context, subprocess_context)
     root_id = prepared.root_pipeline_id
     # Written in this order, each table's rows made only once the previous table's are sent: the node rows
