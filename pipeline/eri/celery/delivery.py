@@ -87,8 +87,14 @@ def claim_delivery(task_name: str, headers: Optional[dict]) -> Claim:
         return Claim(Verdict.RUN)
     now = timezone.now()
     lease = timedelta(seconds=lease_seconds())
-    claim = {"token": token, "claimed_at": now, "owner": owner_name(), "lease_until": now + lease}
-    if _sql.insert(DeliveryClaim, {**claim, "done": False}) is not None:
+    claim = {
+        "token": token,
+        "claimed_at": now,
+        "owner": owner_name(),
+        "lease_until": now + lease,
+        "done": False,
+    }
+    if _sql.insert(DeliveryClaim, claim) is not None:
         keeper.hold(token)
         return Claim(Verdict.RUN, token)
     return _claimed_before(task_name, token, now, lease)

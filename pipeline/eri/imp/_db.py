@@ -1,8 +1,8 @@
-"""Small ORM helpers shared by the mixins: inserts that tolerate a concurrent twin, upserts."""
+"""Small helpers shared by the mixins: the uniform not-found error, upserts with an ORM fallback."""
 
 from typing import Any, Dict, Optional, Type
 
-from django.db import IntegrityError, models, transaction
+from django.db import models
 
 from bamboo_engine.exceptions import NotFoundError
 from pipeline.eri.imp import _sql
@@ -11,21 +11,6 @@ from pipeline.eri.imp import _sql
 def not_found(what: str, key: Any) -> NotFoundError:
     """A uniform ``NotFoundError`` naming the missing row."""
     return NotFoundError(f"{what}({key}) does not exist")
-
-
-def insert_or_none(model: Type[models.Model], **fields: Any) -> Optional[models.Model]:
-    """Insert a row; None when a unique constraint says it already exists.
-
-    Outside a transaction the failed INSERT costs nothing more; inside one a savepoint keeps the
-    surrounding transaction usable after the IntegrityError.
-    """
-    try:
-        if transaction.get_connection().in_atomic_block:
-            with transaction.atomic():
-                return model.objects.create(**fields)
-        return model.objects.create(**fields)
-    except IntegrityError:
-        return None
 
 
 def upsert(
@@ -43,5 +28,5 @@ def upsert(
     row = {**lookup, **(create_defaults or {}), **values}
     if _sql.upsert(model, tuple(lookup), row, tuple(values)):
         return
-    if not model.objects.filter(**lookup).update(**values) and insert_or_none(model, **row) is None:
+    if not model.objects.filter(**lookup).update(**values) and _sql.insert(model, row) is None:
         model.objects.filter(**lookup).update(**values)

@@ -50,7 +50,7 @@ def insert(model: Type[models.Model], row: Dict[str, Any]) -> Optional[int]:
     """``INSERT`` one row (fields left out get their model default); its id, or None on a unique conflict.
 
     Inside a transaction the INSERT runs under a savepoint, so the surrounding transaction stays usable
-    after the IntegrityError (the ORM helper ``insert_or_none`` does the same).
+    after the IntegrityError.
     """
     db = _db()
     row = _completed(model, row)
@@ -87,14 +87,7 @@ def upsert(model: Type[models.Model], key: Sequence[str], row: Dict[str, Any], u
     MySQL/MariaDB ``ON DUPLICATE KEY UPDATE``, SQLite/PostgreSQL ``ON CONFLICT (key) DO UPDATE``. Returns
     False (nothing sent) on another backend; the caller then takes the ORM path.
     """
-    db = _db()
-    if db.vendor not in _UPSERT_VENDORS:
-        return False
-    row = _completed(model, row)
-    sql = _upsert_sql_for(db.vendor, model, tuple(row), tuple(key), tuple(update), 1)  # type: ignore[arg-type]
-    with db.cursor() as cursor:
-        cursor.execute(sql, [_adapt(db, value) for value in row.values()])
-    return True
+    return upsert_many(model, key, [row], update)
 
 
 def select(

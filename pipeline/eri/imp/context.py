@@ -3,7 +3,7 @@
 import json
 from typing import Dict, Iterable, List, Set
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from bamboo_engine.eri.models.runtime import ContextValue, ContextValueType
 from bamboo_engine.metrics import (
@@ -85,52 +85,19 @@ class ContextMixin:
 
     @setup_histogram(ENGINE_RUNTIME_CONTEXT_VALUE_UPSERT_TIME)
     def upsert_plain_context_values(self, pipeline_id: str, update: Dict[str, ContextValue]):
-        """Create or overwrite values as PLAIN: one read of the existing keys, one bulk write each way."""
+        """Create or overwrite values as PLAIN, all keys in one statement."""
         if not update:
             return
         rows = {
             key: self._context_rows(pipeline_id, ContextValueType.PLAIN.value, cv, ())
             for key, cv in update.items()
         }
-        if len(rows) == 1:
-            ((key, fields),) = rows.items()
-            upsert(ContextValueModel, {"pipeline_id": pipeline_id, "key": key}, fields)
-            return
+        # Key order: concurrent branches writing overlapping keys lock them in the same order.
         ordered = [{"pipeline_id": pipeline_id, "key": key, **rows[key]} for key in sorted(rows)]
         if _sql.upsert_many(ContextValueModel, ("pipeline_id", "key"), ordered, _UPSERT_COLUMNS):
             return
-        # No surrounding transaction: the UPDATE and the INSERT each lock only while they run (rows in
-        # primary key / key order), so concurrent branches writing the same keys cannot deadlock.
-        existing = ContextValueModel.objects.filter(pipeline_id=pipeline_id, key__in=list(rows)).order_by(
-            "id"
-        )
-        to_update = []
-        for row in existing:
-            for name, value in rows.pop(row.key).items():
-                setattr(row, name, value)
-            to_update.append(row)
-        if to_update:
-            ContextValueModel.objects.bulk_update(
-                to_update, ["type", "value", "serializer", "code", "references"]
-            )
-        self._insert_new(pipeline_id, dict(sorted(rows.items())))
-
-    @staticmethod
-    def _insert_new(pipeline_id: str, rows: Dict[str, dict]) -> None:
-        if not rows:
-            return
-        try:
-            with transaction.atomic():
-                ContextValueModel.objects.bulk_create(
-                    [
-                        ContextValueModel(pipeline_id=pipeline_id, key=key, **fields)
-                        for key, fields in rows.items()
-                    ]
-                )
-        except IntegrityError:
-            # A concurrent writer created some of these keys in between: fall back to one upsert each.
-            for key, fields in rows.items():
-                upsert(ContextValueModel, {"pipeline_id": pipeline_id, "key": key}, fields)
+        for key in sorted(rows):  # a backend without a one-statement upsert
+            upsert(ContextValueModel, {"pipeline_id": pipeline_id, "key": key}, rows[key])
 
     @setup_histogram(ENGINE_RUNTIME_CONTEXT_VALUE_READ_TIME)
     def get_context(self, pipeline_id: str) -> List[ContextValue]:

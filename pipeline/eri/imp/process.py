@@ -33,8 +33,6 @@ def _info(row: tuple) -> ProcessInfo:
 
 
 def _update(process_id: int, **fields) -> int:
-    if any(hasattr(value, "resolve_expression") for value in fields.values()):
-        return Process.objects.filter(id=process_id).update(**fields)  # F() expressions: the ORM's job
     return _sql.update(Process, {"id": process_id}, fields)
 
 
@@ -129,7 +127,7 @@ class ProcessMixin:
         return rows.values_list("id", flat=True).first()
 
     def set_current_node(self, process_id: int, node_id: str):
-        _sql.update(Process, {"id": process_id}, {"current_node_id": node_id})
+        _update(process_id, current_node_id=node_id)
 
     def child_process_finish(self, parent_id: int, process_id: int) -> bool:
         """End a child; True for exactly one caller: the one whose ack completed the parent's join.
