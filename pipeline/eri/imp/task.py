@@ -57,7 +57,7 @@ def _route(process_id: int) -> Tuple[str, int]:
 
     row = Process.objects.filter(id=process_id).values_list("queue", "priority").first()
     if row is None:
-        raise not_found("process", process_id)
+        raise not_found(Process, "process", process_id)
     remember_route(process_id, row[0], row[1])
     return row[0], row[1]
 
