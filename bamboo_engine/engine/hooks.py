@@ -113,8 +113,18 @@ class NodeFinisher:
         self.root_pipeline_id = root_pipeline_id
         self._rollback_enabled: Optional[bool] = None
 
-    def finished(self, node: Node, top_pipeline_id: str, service: Optional[Any] = None) -> bool:
+    def finished(
+        self,
+        node: Node,
+        top_pipeline_id: str,
+        service: Optional[Any] = None,
+        callback_data: Optional[CallbackData] = None,
+    ) -> bool:
         """Run the finish hooks and rollback bookkeeping of ``node``.
+
+        Args:
+            callback_data: the callback whose schedule finished the node, handed to its ``NODE_FINISH``
+                hook (a plugin receives it only if its ``node_finish`` takes ``callback_data``).
 
         Returns:
             False when the process must stop here (a reserved rollback starts from this node; the
@@ -122,7 +132,13 @@ class NodeFinisher:
         """
         self.runtime.node_finish(self.root_pipeline_id, node.id)
         self.engine.hook_dispatch(
-            top_pipeline_id, self.root_pipeline_id, node.id, HookType.NODE_FINISH, node=node, service=service
+            top_pipeline_id,
+            self.root_pipeline_id,
+            node.id,
+            HookType.NODE_FINISH,
+            node=node,
+            service=service,
+            callback_data=callback_data,
         )
         if node.type != NodeType.ServiceActivity or not self._rollback_on():
             return True

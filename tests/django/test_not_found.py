@@ -9,7 +9,6 @@ from django.core.exceptions import ObjectDoesNotExist
 
 from bamboo_engine.exceptions import NotFoundError
 from pipeline.eri import models
-from pipeline.eri.imp._db import not_found_class
 from tests.contract.test_not_found import MISSING, MISSING_ID
 
 CASES = [
@@ -54,6 +53,8 @@ def test_upstream_style_caller_catches_state_does_not_exist(runtime):
 
 
 def test_one_error_class_per_model():
+    from pipeline.eri.imp._db import not_found_class
+
     assert not_found_class(models.State) is not_found_class(models.State)
     assert not_found_class(models.State) is not not_found_class(models.Node)
     assert not issubclass(not_found_class(models.State), models.Node.DoesNotExist)

@@ -593,7 +593,7 @@ def test_node_timings_are_observed_with_the_type_label():
     )
 
 
-def test_runtime_node_hooks_bracket_every_node_run():
+def test_runtime_node_hooks_mark_service_entry_and_every_finished_node():
     rt = make_runtime()
     tree, [act] = linear("empty")
     start_run(rt, tree)
@@ -601,8 +601,8 @@ def test_runtime_node_hooks_bracket_every_node_run():
 
     entered = [kwargs["node_id"] for name, kwargs in rt.hook_log if name == "node_enter"]
     finished = [kwargs["node_id"] for name, kwargs in rt.hook_log if name == "node_finish"]
-    assert entered == [tree["start_event"]["id"], act, tree["end_event"]["id"]]
-    assert finished == [tree["start_event"]["id"], act]  # the root end event ends the run instead
+    assert entered == [act]  # node_enter precedes a service's execute: activities only
+    assert finished == [tree["start_event"]["id"], act, tree["end_event"]["id"]]
     assert [kwargs["pipeline_id"] for name, kwargs in rt.hook_log if name == "pipeline_finish"] == [
         tree["id"]
     ]

@@ -9,7 +9,7 @@ from bamboo_engine.exceptions import NotFoundError
 from pipeline.eri.imp import _sql
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def not_found_class(model: Type[models.Model]) -> Type[NotFoundError]:
     """The error class for a missing ``model`` row: both ``NotFoundError`` and ``model.DoesNotExist``.
 

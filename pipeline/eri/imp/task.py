@@ -97,18 +97,6 @@ class TaskMixin:
         """
         return transaction.atomic()
 
-    def pre_execute(self, root_pipeline_id: str, node_id: str):
-        """Nothing to do before an execute step in this runtime."""
-
-    def post_execute(self, root_pipeline_id: str, node_id: str):
-        """Nothing to do after an execute step in this runtime."""
-
-    def pre_schedule(self, root_pipeline_id: str, node_id: str):
-        """Nothing to do before a schedule step in this runtime."""
-
-    def post_schedule(self, root_pipeline_id: str, node_id: str):
-        """Nothing to do after a schedule step in this runtime."""
-
     def execute(
         self,
         process_id: int,
