@@ -12,6 +12,8 @@ from bamboo_engine.utils.constants import RuntimeSettings
 
 logger = logging.getLogger("bamboo_engine")
 
+_END_EVENT_TYPES = frozenset({NodeType.EmptyEndEvent, NodeType.ExecutableEndEvent})
+
 # Hooks whose changes to the execution data are written back (the others are read-only notifications).
 PERSISTED_HOOKS = frozenset(
     {
@@ -131,6 +133,9 @@ class NodeFinisher:
             process has been ended), else True.
         """
         self.runtime.node_finish(self.root_pipeline_id, node.id)
+        if node.type in _END_EVENT_TYPES and node.parent_pipeline_id != self.root_pipeline_id:
+            # The child pipeline ended, and with it its SubProcess/SubCanvas node.
+            self.runtime.node_finish(self.root_pipeline_id, node.parent_pipeline_id)
         self.engine.hook_dispatch(
             top_pipeline_id,
             self.root_pipeline_id,

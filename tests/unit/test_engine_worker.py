@@ -236,6 +236,22 @@ def test_subprocess_stack_is_tracked_without_rereading_the_process():
     assert process_of(rt, tree["id"]).pipeline_stack == [tree["id"]]
 
 
+def test_a_subprocess_node_finishes_when_its_child_pipeline_does():
+    rt = make_runtime()
+    inner_start, inner_end = EmptyStartEvent(), EmptyEndEvent()
+    inner_act = ServiceActivity(component_code="empty")
+    inner_start.extend(inner_act).extend(inner_end)
+    sub = SubProcess(start=inner_start)
+    start, end = EmptyStartEvent(), EmptyEndEvent()
+    start.extend(sub).extend(end)
+    tree = build_tree(start)
+    start_run(rt, tree)
+    rt.run_until_idle()
+
+    finished = [kwargs["node_id"] for name, kwargs in rt.hook_log if name == "node_finish"]
+    assert finished == [start.id, inner_start.id, inner_act.id, inner_end.id, sub.id, end.id]
+
+
 def test_node_finish_hook_runs_and_persists_outputs():
     rt = make_runtime()
     tree, [act] = linear("hooked")
