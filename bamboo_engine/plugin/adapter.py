@@ -45,9 +45,13 @@ def _callback_payload(callback_data: Optional[CallbackData]) -> Any:
     return callback_data.data if isinstance(callback_data, CallbackData) else callback_data
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1024)
 def _takes_callback_data(function: Callable) -> bool:
-    """Whether a hook method accepts the keyword ``callback_data`` (by name or through ``**kwargs``)."""
+    """Whether a hook method accepts the keyword ``callback_data`` (by name or through ``**kwargs``).
+
+    Cached per function: a function's signature never changes, and reading it costs more than the
+    hook call. Bounded, so plugin classes built at run time do not pile up.
+    """
     try:
         parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):  # no introspectable signature (e.g. a builtin)
