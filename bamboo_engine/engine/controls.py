@@ -106,8 +106,8 @@ class ControlsMixin(RetrySkipMixin):
         self.runtime.set_state(
             node_id=node_id, to_state=states.SUSPENDED, version=state.version if state else None
         )
-        self._node_hook(node, HookType.POST_PAUSE_NODE)
         self.runtime.post_pause_node(node_id)
+        self._node_hook(node, HookType.POST_PAUSE_NODE)
 
     def resume_node_appoint(self, node_id: str):
         """Lift a node appointment and re-run the processes suspended at it."""
@@ -123,8 +123,8 @@ class ControlsMixin(RetrySkipMixin):
         self._node_hook(node, HookType.PRE_RESUME_NODE)
         self.runtime.set_state(node_id=node_id, to_state=states.READY, version=state.version)
         self._resume_processes_suspended_by(node_id)
-        self._node_hook(node, HookType.POST_RESUME_NODE)
         self.runtime.post_resume_node(node_id)
+        self._node_hook(node, HookType.POST_RESUME_NODE)
 
     # ---- activities --------------------------------------------------------------------------------
 
@@ -160,8 +160,8 @@ class ControlsMixin(RetrySkipMixin):
         self.runtime.set_execution_data_outputs(node_id, outputs)
         self.runtime.kill(process_id)
         self._expire_schedule(node_id, state.version)
-        self._node_hook(node, HookType.POST_FORCED_FAIL_ACTIVITY)
         self.runtime.post_forced_fail_activity(node_id, ex_data, state.version, new_version)
+        self._node_hook(node, HookType.POST_FORCED_FAIL_ACTIVITY)
 
     def callback(self, node_id: str, version: str, data: dict):
         """Hand ``data`` to the waiting schedule of ``node_id`` at ``version`` and dispatch it."""
@@ -185,9 +185,9 @@ class ControlsMixin(RetrySkipMixin):
 
         # the published ERI annotates callback data as str and schedule ids as str; the values are a
         # dict and the int schedule id
-        self.runtime.pre_callback(node_id, version, data)  # type: ignore[arg-type]
         data_id = self.runtime.set_callback_data(node_id, state.version, data)
         callback_data = CallbackData(id=data_id, node_id=node_id, version=state.version, data=data)
+        self.runtime.pre_callback(node_id, version, data)  # type: ignore[arg-type]
         self._node_hook(node, HookType.PRE_CALLBACK, callback_data=callback_data)
         self.runtime.schedule(
             process_id=process_info.process_id,
@@ -195,8 +195,8 @@ class ControlsMixin(RetrySkipMixin):
             schedule_id=schedule.id,  # type: ignore[arg-type]
             callback_data_id=data_id,
         )
-        self._node_hook(node, HookType.POST_CALLBACK, callback_data=callback_data)
         self.runtime.post_callback(node_id, version, data)  # type: ignore[arg-type]
+        self._node_hook(node, HookType.POST_CALLBACK, callback_data=callback_data)
 
     def _expire_schedule(self, node_id: str, version: str) -> None:
         """Expire the schedule of a forced-failed run so no callback or poll can reach it."""

@@ -188,7 +188,7 @@ class ExecuteStep(NodeEntryMixin):
         """Finish hooks if the node moved on, then apply the result (``handler`` is None when an
         interrupted attempt's recorded result is applied)."""
         self._track_stack(node, result)
-        if _moved_on(node, result):
+        if _moved_on(node, result) or _ended_run(node, result):
             # getattr: a handler registered by a plugin may not have called NodeHandler.__init__
             service = getattr(handler, "service", None)
             if not self.finisher.finished(node, self.process_info.top_pipeline_id, service=service):
@@ -303,6 +303,11 @@ class ExecuteStep(NodeEntryMixin):
                 root_pipeline_id=self.process_info.root_pipeline_id,
                 parent_pipeline_id=self.process_info.top_pipeline_id,
             )
+
+
+def _ended_run(node: Node, result: ExecuteResult) -> bool:
+    """The node is the end event that finished the root pipeline (its process ends with it)."""
+    return result.should_die and not result.should_sleep and node.type in END_EVENT_TYPES
 
 
 def _moved_on(node: Node, result: ExecuteResult) -> bool:

@@ -12,6 +12,8 @@ from bamboo_engine.utils.constants import RuntimeSettings
 
 logger = logging.getLogger("bamboo_engine")
 
+_END_EVENT_TYPES = frozenset({NodeType.EmptyEndEvent, NodeType.ExecutableEndEvent})
+
 # Hooks whose changes to the execution data are written back (the others are read-only notifications).
 PERSISTED_HOOKS = frozenset(
     {
@@ -113,16 +115,35 @@ class NodeFinisher:
         self.root_pipeline_id = root_pipeline_id
         self._rollback_enabled: Optional[bool] = None
 
-    def finished(self, node: Node, top_pipeline_id: str, service: Optional[Any] = None) -> bool:
+    def finished(
+        self,
+        node: Node,
+        top_pipeline_id: str,
+        service: Optional[Any] = None,
+        callback_data: Optional[CallbackData] = None,
+    ) -> bool:
         """Run the finish hooks and rollback bookkeeping of ``node``.
+
+        Args:
+            callback_data: the callback whose schedule finished the node, handed to its ``NODE_FINISH``
+                hook (a plugin receives it only if its ``node_finish`` takes ``callback_data``).
 
         Returns:
             False when the process must stop here (a reserved rollback starts from this node; the
             process has been ended), else True.
         """
         self.runtime.node_finish(self.root_pipeline_id, node.id)
+        if node.type in _END_EVENT_TYPES and node.parent_pipeline_id != self.root_pipeline_id:
+            # The child pipeline ended, and with it its SubProcess/SubCanvas node.
+            self.runtime.node_finish(self.root_pipeline_id, node.parent_pipeline_id)
         self.engine.hook_dispatch(
-            top_pipeline_id, self.root_pipeline_id, node.id, HookType.NODE_FINISH, node=node, service=service
+            top_pipeline_id,
+            self.root_pipeline_id,
+            node.id,
+            HookType.NODE_FINISH,
+            node=node,
+            service=service,
+            callback_data=callback_data,
         )
         if node.type != NodeType.ServiceActivity or not self._rollback_on():
             return True

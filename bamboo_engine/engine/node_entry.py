@@ -68,7 +68,6 @@ class NodeEntryMixin:
             self.interrupter.check_and_set(
                 ExecuteKeyPoint.SET_NODE_RUNNING_DONE, running_node_version=entry.version
             )
-            self.runtime.node_enter(self.process_info.root_pipeline_id, node.id)
         return entry
 
     def _stopped_by_pipelines(self, names: dict) -> bool:

@@ -51,8 +51,8 @@ class RetrySkipMixin(ControlBase):
             state, states.LOOP_READY if loop_retry else states.READY, is_retry=not loop_retry
         )
         self._dispatch_execute(process_info, node_id)
-        self._node_hook(node, HookType.POST_RETRY_NODE)
         self.runtime.post_retry_node(node_id, data)
+        self._node_hook(node, HookType.POST_RETRY_NODE)
 
     def retry_subprocess(self, node_id: str):
         """Re-run a SubProcess node that failed itself (e.g. its params could not be rendered)."""
@@ -97,8 +97,8 @@ class RetrySkipMixin(ControlBase):
         self._finish_skipped(state)
         next_node_id = node.next_node_id_in_loop(state.inner_loop) if loop_skip else node.target_nodes[0]
         self._dispatch_execute(process_info, next_node_id)
-        self._node_hook(node, HookType.POST_SKIP_NODE)
         self.runtime.post_skip_node(node_id)
+        self._node_hook(node, HookType.POST_SKIP_NODE)
 
     def skip_exclusive_gateway(self, node_id: str, flow_id: str):
         """Finish a FAILED exclusive gateway by taking the outgoing flow ``flow_id``."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional
 
 from bamboo_engine import local, states
-from bamboo_engine.engine.hooks import NodeFinisher, notify
+from bamboo_engine.engine.hooks import NodeFinisher
 from bamboo_engine.engine.raised import count_raised
 from bamboo_engine.eri.models.handler import ScheduleResult
 from bamboo_engine.eri.models.node import Node
@@ -84,6 +84,7 @@ class ScheduleStep:
         self.callback_data_id = callback_data_id
         self.process_info: ProcessInfo = None  # type: ignore[assignment]  # set by run/run_inline
         self._handler: Optional[NodeHandler] = None
+        self._callback: Optional[CallbackData] = None  # this message's callback data, once read
         # Inline first poll from memory: no lock is taken, and the process must sleep before waiting.
         self._warm = False
         self._before_wait: Optional[Callable[[], None]] = None
@@ -124,16 +125,10 @@ class ScheduleStep:
         self.process_info = process_info
         self._warm = warm_run is not None
         self._before_wait = before_wait
-        root_pipeline_id = process_info.root_pipeline_id
         # Everything from here on is under this step's own interrupter: once the execute step recorded
         # the schedule as created, only a schedule message may carry the poll further.
         with self.interrupter.guard(), self._asleep_on_interrupt():
-            self.runtime.pre_schedule(root_pipeline_id, self.node_id)
-        try:
-            with self.interrupter.guard(), self._asleep_on_interrupt():
-                return self._schedule(node, schedule, warm_run)
-        finally:
-            notify(self.runtime.post_schedule, root_pipeline_id, self.node_id)
+            return self._schedule(node, schedule, warm_run)
 
     @contextlib.contextmanager
     def _asleep_on_interrupt(self) -> Iterator[None]:
@@ -228,7 +223,7 @@ class ScheduleStep:
         return lock_get
 
     def _run_handler(self, node: Node, run: NodeRun, schedule: Schedule) -> ScheduleResult:
-        callback_data = self._callback_data()
+        callback_data = self._callback = self._callback_data()
         handler = run.handler
         if handler is None:
             handler = HandlerFactory.get_handler(node, self.runtime, self.interrupter)
@@ -278,7 +273,10 @@ class ScheduleStep:
             return None
         finisher = self.finisher or NodeFinisher(self.engine, self.process_info.root_pipeline_id)
         service = getattr(self._handler, "service", None)
-        if not finisher.finished(node, self.process_info.top_pipeline_id, service=service):
+        # A recovered result skipped the handler, and with it the read of the callback data.
+        callback = self._callback if self._handler is not None else self._callback_data()
+        top_pipeline_id = self.process_info.top_pipeline_id
+        if not finisher.finished(node, top_pipeline_id, service=service, callback_data=callback):
             finisher.start_reserved_rollback(self.process_id, node)
             return None
         return result.next_node_id

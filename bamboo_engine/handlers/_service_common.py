@@ -17,10 +17,11 @@ logger = logging.getLogger("bamboo_engine")
 
 RESULT_KEY = "_result"
 
-# phase -> (runtime hook on an exception, service hook on an exception, service hook on success)
+# phase -> (before the call, after a successful call, when it raised). Each is both a runtime hook
+# (same name: the Django runtime sends it as a ``pipeline_event``) and a service hook.
 _PHASE_HOOKS = {
-    "execute": ("node_execute_exception", HookType.NODE_EXECUTE_EXCEPTION, HookType.POST_EXECUTE),
-    "schedule": ("node_schedule_exception", HookType.NODE_SCHEDULE_EXCEPTION, HookType.POST_SCHEDULE),
+    "execute": (HookType.PRE_EXECUTE, HookType.POST_EXECUTE, HookType.NODE_EXECUTE_EXCEPTION),
+    "schedule": (HookType.PRE_SCHEDULE, HookType.POST_SCHEDULE, HookType.NODE_SCHEDULE_EXCEPTION),
 }
 
 
@@ -148,6 +149,20 @@ class ServiceHandlerBase(NodeHandler):
         except Exception:
             logger.exception("node(%s) service hook %s failed", self.node.id, hook.value)
 
+    def _notify(self, hook: HookType, root_pipeline_id: str, before_service: bool) -> None:
+        """Call the runtime hook named ``hook.value`` (e.g. ``pre_execute``): a notification.
+
+        Its failure never changes the node's outcome. Only a runtime interrupt error raised before the
+        service ran propagates (the message is sent again, and nothing has run yet); after the service
+        ran, re-sending would run it twice, so such an error is logged like any other.
+        """
+        try:
+            getattr(self.runtime, hook.value)(root_pipeline_id, self.node.id)
+        except Exception as err:
+            if before_service and is_interrupt_error(self.runtime, err):
+                raise
+            logger.exception("node(%s) runtime hook %s failed", self.node.id, hook.value)
+
     def _call_service(
         self,
         phase: str,
@@ -158,12 +173,15 @@ class ServiceHandlerBase(NodeHandler):
         root_pipeline_id: str,
         callback_data: Optional[CallbackData] = None,
     ) -> bool:
-        """Run the service's ``phase`` (``call``); returns whether it failed.
+        """Run the service's ``phase`` (``call``) between its hooks; returns whether it failed.
 
-        An exception fails the node with the traceback as ``ex_data`` (see :func:`exception_ex_data`)
-        and fires the exception hooks.
+        The ``pre_`` hooks (runtime, then service) run before every call, the ``post_`` ones only after a
+        successful one. An exception fails the node with the traceback as ``ex_data`` (see
+        :func:`exception_ex_data`) and fires the exception hooks.
         """
-        runtime_hook, exception_hook, success_hook = _PHASE_HOOKS[phase]
+        pre_hook, post_hook, exception_hook = _PHASE_HOOKS[phase]
+        self._notify(pre_hook, root_pipeline_id, before_service=True)
+        self._hook(service, pre_hook, execution_data, root_data)
         try:
             succeeded = call()
         except Exception as err:
@@ -171,11 +189,12 @@ class ServiceHandlerBase(NodeHandler):
             logger.warning("node(%s) service %s raised:\n%s", self.node.id, phase, traceback.format_exc())
             ex_data = exception_ex_data(service, err)
             execution_data.outputs["ex_data"] = ex_data
-            getattr(self.runtime, runtime_hook)(root_pipeline_id, self.node.id, ex_data)
+            getattr(self.runtime, exception_hook.value)(root_pipeline_id, self.node.id, ex_data)
             self._hook(service, exception_hook, execution_data, root_data, callback_data)
             return True
         if succeeded:
-            self._hook(service, success_hook, execution_data, root_data)
+            self._notify(post_hook, root_pipeline_id, before_service=False)
+            self._hook(service, post_hook, execution_data, root_data)
         return not succeeded
 
     @staticmethod

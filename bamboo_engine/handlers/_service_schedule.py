@@ -191,7 +191,6 @@ class ServiceScheduleMixin(ServiceHandlerBase):
         callback_data: Optional[CallbackData],
         root_pipeline_id: str,
     ) -> bool:
-        self._hook(service, HookType.PRE_SCHEDULE, execution_data, root_data)
         return self._call_service(
             "schedule",
             service,

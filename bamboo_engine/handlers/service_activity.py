@@ -188,8 +188,8 @@ class ServiceActivityHandler(ServiceScheduleMixin):
     def _call_execute(
         self, service, execution_data: ExecutionData, root_data: ExecutionData, root_pipeline_id: str
     ) -> bool:
+        self._notify(HookType.NODE_ENTER, root_pipeline_id, before_service=True)
         self._hook(service, HookType.NODE_ENTER, execution_data, root_data)
-        self._hook(service, HookType.PRE_EXECUTE, execution_data, root_data)
         return self._call_service(
             "execute",
             service,

@@ -4,8 +4,10 @@ Implements the REQUIRED "ServiceWrapper" mapping of components.md §2 so that ev
 in-memory one here, the Django one later) drives plugins the same way.
 """
 
+import functools
+import inspect
 import logging
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from bamboo_engine.eri.interfaces import Service as ERIService
 from bamboo_engine.eri.models.event import HookType
@@ -13,16 +15,6 @@ from bamboo_engine.eri.models.runtime import CallbackData, ExecutionData, Schedu
 from bamboo_engine.plugin.data import DataObject
 
 PLUGIN_LOGGER_NAME = "bamboo_engine.plugin"
-
-# Hooks whose plugin methods take a ``callback_data`` argument.
-_CALLBACK_HOOKS = frozenset(
-    {
-        HookType.PRE_CALLBACK,
-        HookType.POST_CALLBACK,
-        HookType.NODE_SCHEDULE_FAIL,
-        HookType.NODE_SCHEDULE_EXCEPTION,
-    }
-)
 
 
 def _data_object(data: Any) -> DataObject:
@@ -53,6 +45,23 @@ def _callback_payload(callback_data: Optional[CallbackData]) -> Any:
     return callback_data.data if isinstance(callback_data, CallbackData) else callback_data
 
 
+@functools.lru_cache(maxsize=1024)
+def _takes_callback_data(function: Callable) -> bool:
+    """Whether a hook method accepts the keyword ``callback_data`` (by name or through ``**kwargs``).
+
+    Cached per function: a function's signature never changes, and reading it costs more than the
+    hook call. Bounded, so plugin classes built at run time do not pile up.
+    """
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):  # no introspectable signature (e.g. a builtin)
+        return False
+    return any(
+        p.kind == p.VAR_KEYWORD or (p.name == "callback_data" and p.kind != p.POSITIONAL_ONLY)
+        for p in parameters
+    )
+
+
 def make_node_logger(node_id: Any, loop: Any, version: Any) -> logging.LoggerAdapter:
     """The ``self.logger`` of a plugin: logger ``bamboo_engine.plugin`` tagged with the node run."""
     extra = {"node_id": node_id, "loop": loop, "version": version}
@@ -71,16 +80,26 @@ class ServiceAdapter(ERIService):
         self.service = service
         self.inner_loop = inner_loop
 
-    def _call(self, method_name: str, data: ExecutionData, root_pipeline_data: ExecutionData, *extra) -> bool:
+    def _call(
+        self,
+        method_name: str,
+        data: ExecutionData,
+        root_pipeline_data: ExecutionData,
+        *args: Any,
+        announce: Optional[Callable[[DataObject, DataObject], None]] = None,
+        **kwargs: Any,
+    ) -> bool:
         data_object, parent_data = _data_object(data), _data_object(root_pipeline_data)
         try:
-            result = getattr(self.service, method_name)(data_object, parent_data, *extra)
+            if announce is not None:
+                announce(data_object, parent_data)
+            result = getattr(self.service, method_name)(data_object, parent_data, *args, **kwargs)
         finally:
             _copy_back(data, data_object)
         return _as_result(result)
 
     def execute(self, data: ExecutionData, root_pipeline_data: ExecutionData) -> bool:
-        return self._call("execute", data, root_pipeline_data)
+        return self._call("execute", data, root_pipeline_data, announce=self.before_execute)
 
     def schedule(
         self,
@@ -89,7 +108,23 @@ class ServiceAdapter(ERIService):
         root_pipeline_data: ExecutionData,
         callback_data: Optional[CallbackData] = None,
     ) -> bool:
-        return self._call("schedule", data, root_pipeline_data, _callback_payload(callback_data))
+        def announce(data_object: DataObject, parent_data: DataObject) -> None:
+            self.before_schedule(data_object, parent_data, callback_data)
+
+        payload = _callback_payload(callback_data)
+        return self._call("schedule", data, root_pipeline_data, payload, announce=announce)
+
+    def before_execute(self, data: DataObject, parent_data: DataObject) -> None:
+        """Called with the very DataObjects the plugin's ``execute`` then receives; does nothing here.
+
+        The Django runtime sends its ``pre_service_execute`` signal from it, so that receivers see (and
+        may change) what the plugin gets.
+        """
+
+    def before_schedule(
+        self, data: DataObject, parent_data: DataObject, callback_data: Optional[CallbackData]
+    ) -> None:
+        """Like :meth:`before_execute`, for ``schedule`` (``callback_data``: the ERI object, or None)."""
 
     def hook_dispatch(
         self,
@@ -98,10 +133,17 @@ class ServiceAdapter(ERIService):
         root_pipeline_data: ExecutionData,
         callback_data: Optional[CallbackData] = None,
     ) -> bool:
-        if not callable(getattr(self.service, hook.value, None)):
+        """Call the plugin's hook method ``hook.value`` (False when it has none).
+
+        ``callback_data`` (the ERI ``CallbackData``) is passed as the keyword ``callback_data``, and only
+        to a method that accepts it: ``pre_callback``, ``post_callback``, ``node_schedule_fail``,
+        ``node_schedule_exception`` by default, and a ``node_finish`` that declares it.
+        """
+        method = getattr(self.service, hook.value, None)
+        if not callable(method):
             return False
-        if hook in _CALLBACK_HOOKS:
-            return self._call(hook.value, data, root_pipeline_data, _callback_payload(callback_data))
+        if callback_data is not None and _takes_callback_data(getattr(method, "__func__", method)):
+            return self._call(hook.value, data, root_pipeline_data, callback_data=callback_data)
         return self._call(hook.value, data, root_pipeline_data)
 
     def need_schedule(self) -> bool:

@@ -2,7 +2,9 @@
 
 A runtime that treats all hooks alike (record them, publish them as events) subclasses these and
 implements :meth:`on_hook` once, instead of spelling out the thirty-odd hook signatures of
-``EngineAPIHooksMixin`` and ``EngineRuntimeHooksMixin`` again.
+``EngineAPIHooksMixin`` and ``EngineRuntimeHooksMixin`` again. The keyword arguments are the hook's
+named parameters (the ``**options`` of the prepare hooks are not forwarded), which the Django runtime
+publishes as the ``data`` of its ``pipeline_event``.
 """
 
 from typing import Any, Optional
@@ -30,7 +32,6 @@ class ForwardingAPIHooksMixin(_HookForwarder):
             root_pipeline_data=root_pipeline_data,
             root_pipeline_context=root_pipeline_context,
             subprocess_context=subprocess_context,
-            **options,
         )
 
     def post_prepare_run_pipeline(
@@ -47,7 +48,6 @@ class ForwardingAPIHooksMixin(_HookForwarder):
             root_pipeline_data=root_pipeline_data,
             root_pipeline_context=root_pipeline_context,
             subprocess_context=subprocess_context,
-            **options,
         )
 
     def pre_pause_pipeline(self, pipeline_id: str):
@@ -166,3 +166,15 @@ class ForwardingRuntimeHooksMixin(_HookForwarder):
 
     def pipeline_finish(self, pipeline_id: str):
         self.on_hook("pipeline_finish", pipeline_id=pipeline_id)
+
+    def pre_execute(self, root_pipeline_id: str, node_id: str):
+        self.on_hook("pre_execute", root_pipeline_id=root_pipeline_id, node_id=node_id)
+
+    def post_execute(self, root_pipeline_id: str, node_id: str):
+        self.on_hook("post_execute", root_pipeline_id=root_pipeline_id, node_id=node_id)
+
+    def pre_schedule(self, root_pipeline_id: str, node_id: str):
+        self.on_hook("pre_schedule", root_pipeline_id=root_pipeline_id, node_id=node_id)
+
+    def post_schedule(self, root_pipeline_id: str, node_id: str):
+        self.on_hook("post_schedule", root_pipeline_id=root_pipeline_id, node_id=node_id)

@@ -12,10 +12,14 @@ class ERIConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django.core.signals import setting_changed
+
         from bamboo_engine import handlers
         from pipeline.eri.celery import tasks  # noqa: F401 - registers the Celery tasks
+        from pipeline.eri.imp.hooks import EVENT_SWITCH
 
         handlers.register()
+        setting_changed.connect(EVENT_SWITCH.clear, dispatch_uid="pipeline.eri.event_switch")
         validate_settings()
         copy_sandbox_settings()
 

@@ -130,15 +130,16 @@ def test_worker_killed_mid_service_is_taken_over_and_the_pipeline_finishes(crash
 
 
 def test_worker_killed_before_its_first_node_replays_the_message(crash_harness, monkeypatch):
-    original = BambooDjangoRuntime.pre_execute
+    original = BambooDjangoRuntime.get_process_info
 
-    def die_once(self, root_pipeline_id, node_id):
+    def die_once(self, process_id):
+        # The engine's first runtime call of an execute message.
         if not CALLS["killed"]:
             CALLS["killed"] += 1
             raise SystemExit("worker killed right after claiming")
-        return original(self, root_pipeline_id, node_id)
+        return original(self, process_id)
 
-    monkeypatch.setattr(BambooDjangoRuntime, "pre_execute", die_once)
+    monkeypatch.setattr(BambooDjangoRuntime, "get_process_info", die_once)
     act = trees.activity("counting_node")
     root = crash_harness.start(trees.linear_tree(act))
     first = crash_harness.broker.pop()

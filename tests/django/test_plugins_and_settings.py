@@ -7,7 +7,7 @@ from django.test import override_settings
 
 from bamboo_engine.config import Settings
 from bamboo_engine.eri.models.runtime import ExecutionData
-from bamboo_engine.plugin import Service
+from bamboo_engine.plugin import DataObject, Service
 from pipeline.component_framework.library import ComponentLibrary
 from pipeline.eri import signals
 from pipeline.eri.apps import copy_sandbox_settings, validate_settings
@@ -46,7 +46,9 @@ def test_get_service_uses_the_component_library(runtime, echo_component):
         assert isinstance(service, ServiceWrapper) and service.execute(data, ExecutionData({}, {}))
     finally:
         signals.pre_service_execute.disconnect(dispatch_uid="t")
-    assert data.outputs["y"] == 3 and len(sent) == 1 and sent[0]["data"] is data
+    assert data.outputs["y"] == 3 and len(sent) == 1
+    # receivers get the DataObject the plugin then reads and writes (as upstream)
+    assert isinstance(sent[0]["data"], DataObject) and sent[0]["data"].outputs == {"y": 3}
     with pytest.raises(ComponentNotExistException):
         runtime.get_service("eri_test_echo", "v9")
 

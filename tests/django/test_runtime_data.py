@@ -98,7 +98,8 @@ def test_copy_context_values_replaces_an_earlier_copy(runtime):
 
 
 def test_context_outputs(runtime):
-    assert runtime.get_context_outputs("p") == set()
+    with pytest.raises(ContextOutputs.DoesNotExist):
+        runtime.get_context_outputs("p")
     ContextOutputs.objects.create(pipeline_id="p", outputs='["${a}", "${b}"]')
     assert runtime.get_context_outputs("p") == {"${a}", "${b}"}
 

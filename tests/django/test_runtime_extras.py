@@ -11,7 +11,7 @@ from bamboo_engine.eri.models.event import ExecuteInterruptEvent
 from pipeline.eri import signals
 from pipeline.eri.celery import tasks
 from pipeline.eri.celery.step import PromServerStep
-from pipeline.eri.imp.hooks import PipelineEvent
+from pipeline.eri.imp.hooks import HooksMixin, PipelineEvent
 from pipeline.eri.log import EngineContextLogHandler
 from pipeline.eri.models import DeliveryClaim, LogEntry
 
@@ -20,7 +20,7 @@ def _collect(signal):
     received = []
 
     def receiver(sender, **kwargs):
-        received.append(kwargs)
+        received.append({"sender": sender, **kwargs})
 
     signal.connect(receiver, weak=False, dispatch_uid="collect")
     return received, lambda: signal.disconnect(dispatch_uid="collect")
@@ -33,8 +33,10 @@ def test_pipeline_event_only_when_enabled(runtime):
         with override_settings(ENABLE_PIPELINE_EVENT_SIGNALS=True):
             runtime.node_finish("root", "n1")
             runtime.post_forced_fail_activity("n1", "boom", "v1", "v2")
+        runtime.node_finish("root", "n2")  # the cached switch follows the setting back off
     finally:
         disconnect()
+    assert all(kwargs["sender"] is HooksMixin for kwargs in received)
     events = [kwargs["event"] for kwargs in received]
     assert [e.event_type for e in events] == ["node_finish", "post_forced_fail_activity"]
     assert events[0].as_dict() == {
@@ -52,6 +54,7 @@ def test_interrupt_events_are_signalled(runtime):
     finally:
         disconnect()
     assert [kwargs["event"] for kwargs in received] == [event]
+    assert received[0]["sender"] is event  # as upstream sends it
 
 
 def test_rollback_is_a_no_op_unless_enabled(runtime):

@@ -56,7 +56,9 @@ def test_run_pipeline_passes_data_and_options_to_the_runtime(rt):
     assert name == "pre_prepare_run_pipeline" and kwargs["pipeline"] is tree
     assert kwargs["root_pipeline_data"] == {"k": 1}
     assert kwargs["root_pipeline_context"] == {} and kwargs["subprocess_context"] == {}
-    assert kwargs["queue"] == "q" and kwargs["priority"] == 5
+    # the hook gets its named arguments (the event data upstream publishes); the options reach prepare
+    assert set(kwargs) == {"pipeline", "root_pipeline_data", "root_pipeline_context", "subprocess_context"}
+    assert [p.priority for p in rt.store.processes.values()] == [5]
     assert [(t.kind, t.kwargs["node_id"]) for t in rt.task_log] == [("execute", "start")]
 
 

@@ -236,6 +236,22 @@ def test_subprocess_stack_is_tracked_without_rereading_the_process():
     assert process_of(rt, tree["id"]).pipeline_stack == [tree["id"]]
 
 
+def test_a_subprocess_node_finishes_when_its_child_pipeline_does():
+    rt = make_runtime()
+    inner_start, inner_end = EmptyStartEvent(), EmptyEndEvent()
+    inner_act = ServiceActivity(component_code="empty")
+    inner_start.extend(inner_act).extend(inner_end)
+    sub = SubProcess(start=inner_start)
+    start, end = EmptyStartEvent(), EmptyEndEvent()
+    start.extend(sub).extend(end)
+    tree = build_tree(start)
+    start_run(rt, tree)
+    rt.run_until_idle()
+
+    finished = [kwargs["node_id"] for name, kwargs in rt.hook_log if name == "node_finish"]
+    assert finished == [start.id, inner_start.id, inner_act.id, inner_end.id, sub.id, end.id]
+
+
 def test_node_finish_hook_runs_and_persists_outputs():
     rt = make_runtime()
     tree, [act] = linear("hooked")
@@ -593,7 +609,7 @@ def test_node_timings_are_observed_with_the_type_label():
     )
 
 
-def test_runtime_node_hooks_bracket_every_node_run():
+def test_runtime_node_hooks_mark_service_entry_and_every_finished_node():
     rt = make_runtime()
     tree, [act] = linear("empty")
     start_run(rt, tree)
@@ -601,8 +617,8 @@ def test_runtime_node_hooks_bracket_every_node_run():
 
     entered = [kwargs["node_id"] for name, kwargs in rt.hook_log if name == "node_enter"]
     finished = [kwargs["node_id"] for name, kwargs in rt.hook_log if name == "node_finish"]
-    assert entered == [tree["start_event"]["id"], act, tree["end_event"]["id"]]
-    assert finished == [tree["start_event"]["id"], act]  # the root end event ends the run instead
+    assert entered == [act]  # node_enter precedes a service's execute: activities only
+    assert finished == [tree["start_event"]["id"], act, tree["end_event"]["id"]]
     assert [kwargs["pipeline_id"] for name, kwargs in rt.hook_log if name == "pipeline_finish"] == [
         tree["id"]
     ]

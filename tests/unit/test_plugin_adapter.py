@@ -160,6 +160,12 @@ class Hooked(Service):
         data.outputs.cb = callback_data
         return False
 
+    def node_finish(self, data, parent_data):
+        data.outputs.finished = True
+
+    def node_schedule_fail(self, data, parent_data, **kwargs):
+        data.outputs.fail_kwargs = kwargs
+
 
 def test_hook_dispatch_calls_hook_and_passes_callback_data():
     adapter = ServiceAdapter(Hooked())
@@ -169,7 +175,21 @@ def test_hook_dispatch_calls_hook_and_passes_callback_data():
     assert data.outputs.entered is True
     callback = CallbackData(id=1, node_id="n", version="v", data={"x": 1})
     assert adapter.hook_dispatch(HookType.PRE_CALLBACK, data, ExecutionData({}, {}), callback) is False
-    assert data.outputs.cb == {"x": 1}
+    assert data.outputs.cb is callback  # the ERI object, as upstream hands it to hooks
+
+
+def test_callback_data_goes_only_to_hooks_that_take_it():
+    adapter, data, callback = ServiceAdapter(Hooked()), ExecutionData({}, {}), CallbackData(1, "n", "v", {})
+
+    # node_finish(data, parent_data) after a callback: called without the callback data
+    assert adapter.hook_dispatch(HookType.NODE_FINISH, data, ExecutionData({}, {}), callback) is True
+    assert data.outputs.finished is True
+    # **kwargs takes it by keyword
+    assert adapter.hook_dispatch(HookType.NODE_SCHEDULE_FAIL, data, ExecutionData({}, {}), callback)
+    assert data.outputs.fail_kwargs == {"callback_data": callback}
+    # no callback data (a POLL schedule): the default of the hook applies
+    assert adapter.hook_dispatch(HookType.PRE_CALLBACK, data, ExecutionData({}, {})) is False
+    assert data.outputs.cb is None
 
 
 def test_hook_missing_on_service_counts_as_false():

@@ -33,7 +33,11 @@ class ContextMixin(ABC):
 
     @abstractmethod
     def get_context_outputs(self, pipeline_id: str) -> Set[str]:
-        """The keys the pipeline exposes as outputs."""
+        """The keys the pipeline exposes as outputs.
+
+        Raises:
+            NotFoundError: the pipeline has no outputs record (it was not prepared).
+        """
 
     @abstractmethod
     def copy_context_values_to_new_pipeline(

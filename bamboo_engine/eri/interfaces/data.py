@@ -13,7 +13,11 @@ class DataMixin(ABC):
 
     @abstractmethod
     def get_data(self, node_id: str) -> Data:
-        """The node's declared inputs and output mapping."""
+        """The node's declared inputs and output mapping.
+
+        Raises:
+            NotFoundError: no data.
+        """
 
     @abstractmethod
     def get_batch_data(self, node_ids: List[str]) -> Dict[str, Data]:
@@ -21,11 +25,19 @@ class DataMixin(ABC):
 
     @abstractmethod
     def get_data_inputs(self, node_id: str) -> Dict[str, DataInput]:
-        """The node's declared inputs."""
+        """The node's declared inputs.
+
+        Raises:
+            NotFoundError: no data.
+        """
 
     @abstractmethod
     def get_data_outputs(self, node_id: str) -> dict:
-        """The node's output mapping ``{output_key: context_key}``."""
+        """The node's output mapping ``{output_key: context_key}``.
+
+        Raises:
+            NotFoundError: no data.
+        """
 
     @abstractmethod
     def set_data_inputs(self, node_id: str, data: Dict[str, DataInput]) -> None:
@@ -65,7 +77,11 @@ class DataMixin(ABC):
 
     @abstractmethod
     def get_callback_data(self, data_id: int) -> CallbackData:
-        """The callback data ``data_id``."""
+        """The callback data ``data_id``.
+
+        Raises:
+            NotFoundError: no such callback data.
+        """
 
     @abstractmethod
     def serialize_execution_data(self, data: dict) -> Tuple[str, str]:

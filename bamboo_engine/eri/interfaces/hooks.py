@@ -132,7 +132,7 @@ class EngineRuntimeHooksMixin:
         """A service activity is about to run its service."""
 
     def node_finish(self, root_pipeline_id: str, node_id: str) -> None:
-        """A node finished and the process moved on."""
+        """A node finished and the process moved on past it, or ended at it (the root's end event)."""
 
     def pipeline_finish(self, pipeline_id: str) -> None:
         """The root pipeline reached its end event."""

@@ -20,4 +20,8 @@ class NodeMixin(ABC):
 
     @abstractmethod
     def update_node_loop_times(self, node_id: str, loop_times: int) -> None:
-        """Change the ``loop_times`` of a loop-enabled node."""
+        """Change the ``loop_times`` of a loop-enabled node.
+
+        Raises:
+            NotFoundError: no such node.
+        """

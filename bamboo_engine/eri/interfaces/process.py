@@ -29,7 +29,7 @@ class ProcessMixin(ABC):
 
     @abstractmethod
     def get_current_node_id(self, process_id: int) -> Optional[str]:
-        """The node the process is at."""
+        """The node the process is at; None when it has none or the process does not exist."""
 
     @abstractmethod
     def sleep(self, process_id: int) -> None:
@@ -57,7 +57,11 @@ class ProcessMixin(ABC):
 
     @abstractmethod
     def get_process_info(self, process_id: int) -> ProcessInfo:
-        """The process record."""
+        """The process record.
+
+        Raises:
+            NotFoundError: no such process.
+        """
 
     @abstractmethod
     def get_process_info_with_root_pipeline(self, pipeline_id: str) -> List[ProcessInfo]:
@@ -85,7 +89,7 @@ class ProcessMixin(ABC):
 
     @abstractmethod
     def is_frozen(self, process_id: int) -> bool:
-        """Whether the process is frozen (it must not run)."""
+        """Whether the process is frozen (it must not run); False when it does not exist."""
 
     @abstractmethod
     def freeze(self, process_id: int) -> None:
@@ -95,7 +99,11 @@ class ProcessMixin(ABC):
     def fork(
         self, parent_id: str, root_pipeline_id: str, pipeline_stack: List[str], from_to: Dict[str, str]
     ) -> List[DispatchProcess]:
-        """Create one child per ``{start_node_id: destination_node_id}`` item."""
+        """Create one child per ``{start_node_id: destination_node_id}`` item.
+
+        Raises:
+            NotFoundError: no process ``parent_id``.
+        """
 
     @abstractmethod
     def join(self, process_id: int, children_id: List[str]) -> None:

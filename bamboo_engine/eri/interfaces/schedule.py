@@ -18,11 +18,19 @@ class ScheduleMixin(ABC):
 
     @abstractmethod
     def get_schedule(self, schedule_id: str) -> Schedule:
-        """The schedule ``schedule_id``."""
+        """The schedule ``schedule_id``.
+
+        Raises:
+            NotFoundError: no such schedule.
+        """
 
     @abstractmethod
     def get_schedule_with_node_and_version(self, node_id: str, version: str) -> Schedule:
-        """The schedule of ``(node_id, version)``."""
+        """The schedule of ``(node_id, version)``.
+
+        Raises:
+            NotFoundError: no such schedule.
+        """
 
     @abstractmethod
     def apply_schedule_lock(self, schedule_id: str) -> bool:

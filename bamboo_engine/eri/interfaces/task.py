@@ -17,19 +17,19 @@ class TaskMixin(ABC):
 
     @abstractmethod
     def pre_execute(self, root_pipeline_id: str, node_id: str) -> None:
-        """Called by the engine when a worker run of ``Engine.execute`` starts."""
+        """Called right before an activity's service ``execute`` (after ``node_enter``)."""
 
     @abstractmethod
     def post_execute(self, root_pipeline_id: str, node_id: str) -> None:
-        """Called by the engine when that run ends (also after an error)."""
+        """Called after an activity's service ``execute`` succeeded (not when it failed or raised)."""
 
     @abstractmethod
     def pre_schedule(self, root_pipeline_id: str, node_id: str) -> None:
-        """Called by the engine when a worker run of ``Engine.schedule`` starts."""
+        """Called right before each call of an activity's service ``schedule``."""
 
     @abstractmethod
     def post_schedule(self, root_pipeline_id: str, node_id: str) -> None:
-        """Called by the engine when that run ends (also after an error)."""
+        """Called after a call of an activity's service ``schedule`` succeeded."""
 
     @abstractmethod
     def execute(

@@ -77,7 +77,10 @@ class ContextMixin(StoreBacked):
 
     def get_context_outputs(self, pipeline_id: str) -> Set[str]:
         with self._store.lock:
-            return set(self._store.context_outputs.get(pipeline_id, []))
+            outputs = self._store.context_outputs.get(pipeline_id)
+        if outputs is None:
+            raise not_found("context outputs of pipeline", pipeline_id)
+        return set(outputs)
 
     def copy_context_values_to_new_pipeline(
         self, from_pipeline_id: str, to_pipeline_id: str, exclude_keys: Set[str] = None

@@ -64,7 +64,9 @@ class ProcessMixin(StoreBacked):
 
     def get_current_node_id(self, process_id: int) -> Optional[str]:
         with self._store.lock:
-            return self._process(process_id).current_node_id or None
+            record = self._store.processes.get(int(process_id))
+            # None also when the process does not exist (as the Django runtime).
+            return (record.current_node_id or None) if record is not None else None
 
     def sleep(self, process_id: int):
         self._update_process(process_id, asleep=True)
@@ -146,7 +148,8 @@ class ProcessMixin(StoreBacked):
 
     def is_frozen(self, process_id: int) -> bool:
         with self._store.lock:
-            return self._process(process_id).frozen
+            record = self._store.processes.get(int(process_id))
+            return bool(record is not None and record.frozen)
 
     def freeze(self, process_id: int):
         self._update_process(process_id, frozen=True)

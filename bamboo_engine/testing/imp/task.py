@@ -52,18 +52,6 @@ class TaskMixin(StoreBacked):
         result["timestamp"] = self._now().timestamp() + countdown
         return result
 
-    def pre_execute(self, root_pipeline_id: str, node_id: str):
-        pass
-
-    def post_execute(self, root_pipeline_id: str, node_id: str):
-        pass
-
-    def pre_schedule(self, root_pipeline_id: str, node_id: str):
-        pass
-
-    def post_schedule(self, root_pipeline_id: str, node_id: str):
-        pass
-
     def execute(
         self,
         process_id: int,

@@ -1,5 +1,6 @@
 """Small helpers shared by the mixins: the uniform not-found error, upserts with an ORM fallback."""
 
+import functools
 from typing import Any, Dict, Optional, Type
 
 from django.db import models
@@ -8,9 +9,24 @@ from bamboo_engine.exceptions import NotFoundError
 from pipeline.eri.imp import _sql
 
 
-def not_found(what: str, key: Any) -> NotFoundError:
-    """A uniform ``NotFoundError`` naming the missing row."""
-    return NotFoundError(f"{what}({key}) does not exist")
+@functools.cache
+def not_found_class(model: Type[models.Model]) -> Type[NotFoundError]:
+    """The error class for a missing ``model`` row: both ``NotFoundError`` and ``model.DoesNotExist``.
+
+    Engine code catches the ERI's ``NotFoundError``; code written for the upstream runtime catches the
+    model's ``DoesNotExist`` (e.g. ``pipeline.eri.models.State.DoesNotExist`` around ``get_state``).
+    One class per model, built on first use, satisfies both.
+    """
+    return type(
+        f"{model.__name__}NotFoundError",
+        (NotFoundError, model.DoesNotExist),
+        {"__module__": __name__, "__doc__": f"No such {model.__name__} row (a NotFoundError)."},
+    )
+
+
+def not_found(model: Type[models.Model], what: str, key: Any) -> NotFoundError:
+    """The uniform not-found error naming the missing row (see :func:`not_found_class`)."""
+    return not_found_class(model)(f"{what}({key}) does not exist")
 
 
 def upsert(

@@ -65,7 +65,7 @@ class ContextMixin:
             rows = {row.key: row for row in ContextValueModel.objects.filter(pipeline_id=pipeline_id)}
             missing = [cv.key for cv in context_values if cv.key not in rows]
             if missing:
-                raise not_found(f"context keys of pipeline({pipeline_id})", missing)
+                raise not_found(ContextValueModel, f"context keys of pipeline({pipeline_id})", missing)
             values = {
                 key: self._to_context_value(*(getattr(row, f) for f in _FIELDS)) for key, row in rows.items()
             }
@@ -108,7 +108,9 @@ class ContextMixin:
         text = (
             ContextOutputs.objects.filter(pipeline_id=pipeline_id).values_list("outputs", flat=True).first()
         )
-        return set(json.loads(text)) if text else set()
+        if text is None:
+            raise not_found(ContextOutputs, "context outputs of pipeline", pipeline_id)
+        return set(json.loads(text or "[]"))
 
     def copy_context_values_to_new_pipeline(
         self, from_pipeline_id: str, to_pipeline_id: str, exclude_keys: Set[str] = None

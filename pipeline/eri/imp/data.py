@@ -73,7 +73,7 @@ class DataMixin:
         if row is None:
             rows = _sql.select(DataModel, ("inputs", "outputs"), {"node_id": node_id}, limit=1)
             if not rows:
-                raise not_found("data of node", node_id)
+                raise not_found(DataModel, "data of node", node_id)
             row = rows[0]
             if memo is not None:
                 memo[node_id] = row
@@ -100,7 +100,7 @@ class DataMixin:
             return dict(cached)
         text = _first(_sql.select(DataModel, ("inputs",), {"node_id": node_id}, limit=1))
         if text is None:
-            raise not_found("data of node", node_id)
+            raise not_found(DataModel, "data of node", node_id)
         inputs = data_json_loads(text)
         if node_id in _root_ids:
             with _root_lock:
@@ -114,7 +114,7 @@ class DataMixin:
             return json.loads(memo_row[1] or _EMPTY)
         text = _first(_sql.select(DataModel, ("outputs",), {"node_id": node_id}, limit=1))
         if text is None:
-            raise not_found("data of node", node_id)
+            raise not_found(DataModel, "data of node", node_id)
         return json.loads(text or _EMPTY)
 
     def set_data_inputs(self, node_id: str, data: Dict[str, DataInput]):
@@ -139,7 +139,7 @@ class DataMixin:
     def get_execution_data(self, node_id: str) -> ExecutionData:
         row = self._execution_row(node_id, "inputs", "inputs_serializer", "outputs", "outputs_serializer")
         if row is None:
-            raise not_found("execution data of node", node_id)
+            raise not_found(ExecutionDataModel, "execution data of node", node_id)
         return ExecutionData(
             inputs=self._deserialize(row[0], row[1]),  # type: ignore[attr-defined]
             outputs=self._deserialize(row[2], row[3]),  # type: ignore[attr-defined]
@@ -195,5 +195,5 @@ class DataMixin:
             .first()
         )
         if row is None:
-            raise not_found("callback data", data_id)
+            raise not_found(CallbackDataModel, "callback data", data_id)
         return CallbackData(id=row[0], node_id=row[1], version=row[2], data=json.loads(row[3]))

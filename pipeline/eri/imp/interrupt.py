@@ -16,10 +16,13 @@ class InterruptMixin:
 
 
 class EventMixin:
-    """Forwards interrupt events as the ``execute_interrupt`` / ``schedule_interrupt`` signals."""
+    """Forwards interrupt events as the ``execute_interrupt`` / ``schedule_interrupt`` signals.
+
+    The event is also the signal's sender, as upstream sends it (receivers filter on nothing else).
+    """
 
     def handle_execute_interrupt_event(self, event: ExecuteInterruptEvent):
-        signals.execute_interrupt.send(sender=type(self), event=event)
+        signals.execute_interrupt.send(sender=event, event=event)
 
     def handle_schedule_interrupt_event(self, event: ScheduleInterruptEvent):
-        signals.schedule_interrupt.send(sender=type(self), event=event)
+        signals.schedule_interrupt.send(sender=event, event=event)

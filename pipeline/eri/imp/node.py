@@ -87,7 +87,7 @@ def _load_run_of(node_id: str) -> Dict[str, Any]:
     # Rows written without a root id, or a run larger than the cache: read the node alone.
     text = NodeModel.objects.filter(node_id=node_id).values_list("detail", flat=True).first()
     if text is None:
-        raise not_found("node", node_id)
+        raise not_found(NodeModel, "node", node_id)
     return json.loads(text)
 
 
@@ -225,7 +225,7 @@ class NodeMixin:
     def update_node_loop_times(self, node_id: str, loop_times: int):
         text = NodeModel.objects.filter(node_id=node_id).values_list("detail", flat=True).first()
         if text is None:
-            raise not_found("node", node_id)
+            raise not_found(NodeModel, "node", node_id)
         detail = json.loads(text)
         if not detail.get("loop_config"):
             raise InvalidOperationError(f"node({node_id}) has no loop config, can not set its loop times")

@@ -70,10 +70,8 @@ class ProcessMixin:
 
     @setup_histogram(ENGINE_RUNTIME_PROCESS_READ_TIME)
     def get_current_node_id(self, process_id: int) -> Optional[str]:
-        row = Process.objects.filter(id=process_id).values_list("current_node_id", flat=True).first()
-        if row is None:
-            raise not_found("process", process_id)
-        return row or None
+        # None also when the process does not exist (as upstream: callers probe with it).
+        return Process.objects.filter(id=process_id).values_list("current_node_id", flat=True).first() or None
 
     def sleep(self, process_id: int):
         _update(process_id, asleep=True)
@@ -97,7 +95,7 @@ class ProcessMixin:
     def get_process_info(self, process_id: int) -> ProcessInfo:
         rows = _sql.select(Process, _INFO_FIELDS, {"id": process_id})
         if not rows:
-            raise not_found("process", process_id)
+            raise not_found(Process, "process", process_id)
         row = rows[0]
         remember_root_pipeline(row[2])
         return _info(row)
@@ -150,10 +148,8 @@ class ProcessMixin:
         return bool(woken)
 
     def is_frozen(self, process_id: int) -> bool:
-        row = Process.objects.filter(id=process_id).values_list("frozen", flat=True).first()
-        if row is None:
-            raise not_found("process", process_id)
-        return bool(row)
+        # False also when the process does not exist (as upstream).
+        return Process.objects.filter(id=process_id, frozen=True).exists()
 
     def freeze(self, process_id: int):
         _update(process_id, frozen=True)
@@ -163,7 +159,7 @@ class ProcessMixin:
     ) -> List[DispatchProcess]:
         parent = Process.objects.filter(id=parent_id).values_list("queue", "priority").first()
         if parent is None:
-            raise not_found("process", parent_id)
+            raise not_found(Process, "process", parent_id)
         queue, priority = parent
         stack = json.dumps(pipeline_stack)
         children = [

@@ -63,14 +63,14 @@ class ScheduleMixin:
     def get_schedule(self, schedule_id: str) -> Schedule:
         row = _rows(id=schedule_id).values_list(*_FIELDS).first()
         if row is None:
-            raise not_found("schedule", schedule_id)
+            raise not_found(ScheduleModel, "schedule", schedule_id)
         return _to_schedule(row)
 
     @setup_histogram(ENGINE_RUNTIME_SCHEDULE_READ_TIME)
     def get_schedule_with_node_and_version(self, node_id: str, version: str) -> Schedule:
         row = _rows(node_id=node_id, version=version).values_list(*_FIELDS).first()
         if row is None:
-            raise not_found("schedule of node version", f"{node_id}, {version}")
+            raise not_found(ScheduleModel, "schedule of node version", f"{node_id}, {version}")
         return _to_schedule(row)
 
     def apply_schedule_lock(self, schedule_id: str) -> bool:

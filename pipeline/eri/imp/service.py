@@ -2,8 +2,9 @@
 
 The mapping itself (schedule type, intervals, DataObjects, hooks) is the engine's
 :class:`bamboo_engine.plugin.ServiceAdapter`; the Django runtime adds the ``pre_service_execute`` /
-``pre_service_schedule`` signals, gives the plugin the ``pipeline.eri.log`` node logger and names the
-``PLUGIN_SPECIFIC_EXCEPTIONS`` the engine shows briefly in ``ex_data``.
+``pre_service_schedule`` signals (with the DataObjects the plugin then receives), gives the plugin the
+``pipeline.eri.log`` node logger and names the ``PLUGIN_SPECIFIC_EXCEPTIONS`` the engine shows briefly
+in ``ex_data``.
 """
 
 import logging
@@ -12,8 +13,8 @@ from typing import Any, Optional, Tuple, Type
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from bamboo_engine.eri.models.runtime import CallbackData, ExecutionData, Schedule
-from bamboo_engine.plugin import ServiceAdapter
+from bamboo_engine.eri.models.runtime import CallbackData
+from bamboo_engine.plugin import DataObject, ServiceAdapter
 from pipeline.conf import settings
 from pipeline.eri import signals
 from pipeline.eri.log import get_logger
@@ -53,27 +54,21 @@ class ServiceWrapper(ServiceAdapter):
     def __init__(self, service, inner_loop: int = -1):
         super().__init__(service, inner_loop=inner_loop)
 
-    def execute(self, data: ExecutionData, root_pipeline_data: ExecutionData) -> bool:
+    def before_execute(self, data: DataObject, parent_data: DataObject) -> None:
         signals.pre_service_execute.send(
-            sender=ServiceWrapper, service=self.service, data=data, parent_data=root_pipeline_data
+            sender=ServiceWrapper, service=self.service, data=data, parent_data=parent_data
         )
-        return super().execute(data, root_pipeline_data)
 
-    def schedule(
-        self,
-        schedule: Schedule,
-        data: ExecutionData,
-        root_pipeline_data: ExecutionData,
-        callback_data: Optional[CallbackData] = None,
-    ) -> bool:
+    def before_schedule(
+        self, data: DataObject, parent_data: DataObject, callback_data: Optional[CallbackData]
+    ) -> None:
         signals.pre_service_schedule.send(
             sender=ServiceWrapper,
             service=self.service,
             data=data,
-            parent_data=root_pipeline_data,
+            parent_data=parent_data,
             callback_data=callback_data,
         )
-        return super().schedule(schedule, data, root_pipeline_data, callback_data)
 
     def brief_exceptions(self) -> Tuple[Type[BaseException], ...]:
         """Exception types whose ``ex_data`` is ``str(exc)`` instead of the traceback (engine hook)."""

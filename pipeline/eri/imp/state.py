@@ -100,7 +100,7 @@ class StateMixin:
     def get_state(self, node_id: str) -> State:
         row = _read(node_id)
         if row is None:
-            raise not_found("state of node", node_id)
+            raise not_found(StateModel, "state of node", node_id)
         self._state_memo.remember(row)
         return _to_state(row)
 
@@ -261,7 +261,7 @@ class StateMixin:
     def set_state_root_and_parent(self, node_id: str, root_id: str, parent_id: str):
         self._state_memo.forget(node_id)
         if not StateModel.objects.filter(node_id=node_id).update(root_id=root_id, parent_id=parent_id):
-            raise not_found("state of node", node_id)
+            raise not_found(StateModel, "state of node", node_id)
 
 
 def _check_transition(row: Dict[str, Any], to_state: str, version: Optional[str]) -> None:

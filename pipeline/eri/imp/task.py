@@ -57,7 +57,7 @@ def _route(process_id: int) -> Tuple[str, int]:
 
     row = Process.objects.filter(id=process_id).values_list("queue", "priority").first()
     if row is None:
-        raise not_found("process", process_id)
+        raise not_found(Process, "process", process_id)
     remember_route(process_id, row[0], row[1])
     return row[0], row[1]
 
@@ -96,18 +96,6 @@ class TaskMixin:
         leaves neither its rows nor its messages. The engine keeps these units to a few statements.
         """
         return transaction.atomic()
-
-    def pre_execute(self, root_pipeline_id: str, node_id: str):
-        """Nothing to do before an execute step in this runtime."""
-
-    def post_execute(self, root_pipeline_id: str, node_id: str):
-        """Nothing to do after an execute step in this runtime."""
-
-    def pre_schedule(self, root_pipeline_id: str, node_id: str):
-        """Nothing to do before a schedule step in this runtime."""
-
-    def post_schedule(self, root_pipeline_id: str, node_id: str):
-        """Nothing to do after a schedule step in this runtime."""
 
     def execute(
         self,
