@@ -1,4 +1,4 @@
-"""App config of the Django runtime (django-runtime.md §1)."""
+"""App config of the Django runtime: task registration, engine handlers, settings checks."""
 
 from django.apps import AppConfig
 
@@ -13,7 +13,9 @@ class ERIConfig(AppConfig):
 
     def ready(self):
         from bamboo_engine import handlers
-        from pipeline.eri.celery import tasks  # noqa: F401 - registers the Celery tasks
+
+        # Registers the Celery tasks in every Celery app, with or without ``autodiscover_tasks``.
+        from pipeline.eri.celery import healing_tasks, tasks  # noqa: F401
 
         handlers.register()
         validate_settings()

@@ -323,7 +323,7 @@ def setup_django(session: Session) -> None:
 
 # --------------------------------------------------------------------------------------- workers
 class Worker:
-    """One ``celery -A playground worker`` child process of a session."""
+    """One ``celery -A <app> worker`` child process of a session (``app``: ``playground`` by default)."""
 
     def __init__(
         self,
@@ -333,8 +333,10 @@ class Worker:
         concurrency: int,
         queues: Sequence[str],
         extra_env: Optional[Dict[str, str]] = None,
+        app: str = "playground",
     ) -> None:
         self.session = session
+        self.app = app
         self.name = name
         self.pool = pool
         self.concurrency = concurrency
@@ -354,7 +356,7 @@ class Worker:
             "-m",
             "celery",
             "-A",
-            "playground",
+            self.app,
             "worker",
             "-n",
             self.nodename,
