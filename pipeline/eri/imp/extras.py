@@ -25,6 +25,15 @@ def declare_queues(name: str, routing_key: Optional[str] = "") -> None:
             queue(channel).declare()
 
 
+def move_node_log(node_id: str, old_version: str, new_version: str) -> int:
+    """File the log lines of run ``old_version`` of ``node_id`` under ``new_version``; returns how many.
+
+    ``forced_fail_activity`` gives the state a new version; without the move, the plain log of the node
+    (read by its current version) would lose what the failed run wrote.
+    """
+    return LogEntry.objects.filter(node_id=node_id, version=old_version).update(version=new_version)
+
+
 def _run_version(node_id: str, history_id: int, version: Optional[str]) -> Optional[str]:
     if version:
         return version
