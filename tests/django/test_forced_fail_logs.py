@@ -58,7 +58,9 @@ def test_forced_fail_moves_only_the_log_of_the_failed_run(harness, node_log_hand
     act = trees.activity("logging_waiter")
     harness.start(trees.linear_tree(act))
     harness.wait_callback_ready(act.id)
-    LogEntry.objects.create(node_id=act.id, version="an-earlier-run", logger_name="x", level_name="INFO", message="old")
+    LogEntry.objects.create(
+        node_id=act.id, version="an-earlier-run", logger_name="x", level_name="INFO", message="old"
+    )
 
     assert api.forced_fail_activity(harness.runtime, act.id, "operator gave up").result
 
