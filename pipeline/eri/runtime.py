@@ -81,7 +81,11 @@ class BambooDjangoRuntime(  # type: ignore[misc]
         super().post_forced_fail_activity(node_id, ex_data, old_version, new_version)
 
     def add_queue(self, name: str, routing_key: Optional[str] = ""):
-        """Declare ``er_execute_<name>`` and ``er_schedule_<name>`` on the broker of ``BROKER_URL``."""
+        """Declare ``er_execute_<name>`` and ``er_schedule_<name>`` on the broker of ``BROKER_URL``.
+
+        Both are bound with the routing keys the runtime sends with (``routing_key`` is accepted for
+        compatibility and ignored, with a warning when it names another key).
+        """
         from pipeline.eri.imp.extras import declare_queues
 
         declare_queues(name, routing_key)
