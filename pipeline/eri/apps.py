@@ -20,6 +20,16 @@ class ERIConfig(AppConfig):
         handlers.register()
         validate_settings()
         copy_sandbox_settings()
+        _watch_worker_start()
+
+
+def _watch_worker_start() -> None:
+    from celery.signals import celeryd_after_setup
+
+    # Registers the ``pipeline`` system check; the receiver logs its warnings when a worker starts.
+    from pipeline.db import checks
+
+    celeryd_after_setup.connect(checks.warn_at_worker_start, dispatch_uid="pipeline.db.checks.worker_start")
 
 
 def _validate_expr_func(settings) -> None:
