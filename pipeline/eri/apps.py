@@ -68,12 +68,26 @@ def validate_settings() -> None:
 
 
 def copy_sandbox_settings() -> None:
-    """Copy the project's ``MAKO_SANDBOX_*`` settings into ``bamboo_engine.config.Settings``."""
+    """Copy the project's ``MAKO_SANDBOX_*`` and ``MAKO_RENDER_*`` settings into the engine's settings.
+
+    Raises:
+        ConfigValidationError: a ``MAKO_RENDER_*`` value (set here or on
+            ``bamboo_engine.config.Settings``) is invalid; the message names the setting.
+    """
     from django.conf import settings as django_settings
 
     from bamboo_engine.config import Settings
+    from bamboo_engine.exceptions import ValueError as EngineValueError
+    from bamboo_engine.template.render_settings import SETTING_NAMES, read_render_settings
 
     if hasattr(django_settings, "MAKO_SANDBOX_SHIELD_WORDS"):
         Settings.MAKO_SANDBOX_SHIELD_WORDS = list(django_settings.MAKO_SANDBOX_SHIELD_WORDS)
     if hasattr(django_settings, "MAKO_SANDBOX_IMPORT_MODULES"):
         Settings.MAKO_SANDBOX_IMPORT_MODULES = dict(django_settings.MAKO_SANDBOX_IMPORT_MODULES)
+    for name in SETTING_NAMES:
+        if hasattr(django_settings, name):
+            setattr(Settings, name, getattr(django_settings, name))
+    try:
+        read_render_settings(Settings)
+    except EngineValueError as err:
+        raise ConfigValidationError(str(err)) from err
