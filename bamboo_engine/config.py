@@ -28,3 +28,15 @@ class Settings:
 
     FENCE_EMIT_ENABLED = False
     FENCE_ENFORCE = False
+
+    # Render backend (read by bamboo_engine.template.render_settings, which documents them).
+    MAKO_RENDER_BACKEND = "inprocess"
+    MAKO_RENDER_POOL_SIZE = 4
+    MAKO_RENDER_TIMEOUT = 30
+    MAKO_RENDER_MAX_USES = 500
+    MAKO_RENDER_OS_HARDEN = True
+    MAKO_RENDER_RLIMIT_CPU = 30
+    MAKO_RENDER_RLIMIT_AS_MB = 1024
+    MAKO_RENDER_NO_NETWORK = True
+    MAKO_RENDER_ENV_SCRUB_EXTRA: list = []
+    MAKO_RENDER_FALLBACK_INPROCESS = False

@@ -1,7 +1,8 @@
 """The playground's Celery app: ``celery -A playground worker -Q er_execute,er_schedule``.
 
 Configuration comes from Django settings with the ``CELERY_`` prefix (``playground/settings.py``); the
-runtime's tasks are found by ``autodiscover_tasks`` in ``pipeline.eri.celery.tasks``. Set
+runtime's tasks register themselves when Django starts (the apps import them in ``ready()``), so
+``autodiscover_tasks`` is only there for the project's own ``tasks`` modules. Set
 ``BAMBOO_PROMETHEUS_PORT`` to serve worker metrics through ``PromServerStep``.
 """
 
@@ -13,8 +14,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "playground.settings")
 
 app = Celery("playground")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-# The runtime's tasks live in ``pipeline.eri.celery.tasks``, not in the usual ``<app>.tasks``.
-app.autodiscover_tasks(lambda: ["pipeline.eri.celery"], related_name="tasks")
 app.autodiscover_tasks()
 
 if os.environ.get("BAMBOO_PROMETHEUS_PORT"):

@@ -1,4 +1,4 @@
-"""App config of the Django runtime (django-runtime.md §1)."""
+"""App config of the Django runtime: task registration, engine handlers, settings checks."""
 
 from django.apps import AppConfig
 
@@ -15,13 +15,25 @@ class ERIConfig(AppConfig):
         from django.core.signals import setting_changed
 
         from bamboo_engine import handlers
-        from pipeline.eri.celery import tasks  # noqa: F401 - registers the Celery tasks
+
+        # Registers the Celery tasks in every Celery app, with or without ``autodiscover_tasks``.
+        from pipeline.eri.celery import healing_tasks, tasks  # noqa: F401
         from pipeline.eri.imp.hooks import EVENT_SWITCH
 
         handlers.register()
         setting_changed.connect(EVENT_SWITCH.clear, dispatch_uid="pipeline.eri.event_switch")
         validate_settings()
         copy_sandbox_settings()
+        _watch_worker_start()
+
+
+def _watch_worker_start() -> None:
+    from celery.signals import celeryd_after_setup
+
+    # Registers the ``pipeline`` system check; the receiver logs its warnings when a worker starts.
+    from pipeline.db import checks
+
+    celeryd_after_setup.connect(checks.warn_at_worker_start, dispatch_uid="pipeline.db.checks.worker_start")
 
 
 def _validate_expr_func(settings) -> None:
@@ -60,12 +72,26 @@ def validate_settings() -> None:
 
 
 def copy_sandbox_settings() -> None:
-    """Copy the project's ``MAKO_SANDBOX_*`` settings into ``bamboo_engine.config.Settings``."""
+    """Copy the project's ``MAKO_SANDBOX_*`` and ``MAKO_RENDER_*`` settings into the engine's settings.
+
+    Raises:
+        ConfigValidationError: a ``MAKO_RENDER_*`` value (set here or on
+            ``bamboo_engine.config.Settings``) is invalid; the message names the setting.
+    """
     from django.conf import settings as django_settings
 
     from bamboo_engine.config import Settings
+    from bamboo_engine.exceptions import ValueError as EngineValueError
+    from bamboo_engine.template.render_settings import SETTING_NAMES, read_render_settings
 
     if hasattr(django_settings, "MAKO_SANDBOX_SHIELD_WORDS"):
         Settings.MAKO_SANDBOX_SHIELD_WORDS = list(django_settings.MAKO_SANDBOX_SHIELD_WORDS)
     if hasattr(django_settings, "MAKO_SANDBOX_IMPORT_MODULES"):
         Settings.MAKO_SANDBOX_IMPORT_MODULES = dict(django_settings.MAKO_SANDBOX_IMPORT_MODULES)
+    for name in SETTING_NAMES:
+        if hasattr(django_settings, name):
+            setattr(Settings, name, getattr(django_settings, name))
+    try:
+        read_render_settings(Settings)
+    except EngineValueError as err:
+        raise ConfigValidationError(str(err)) from err

@@ -73,8 +73,19 @@ class BambooDjangoRuntime(  # type: ignore[misc]
     def node_rerun_limit(self, root_pipeline_id: str, node_id: str) -> int:
         return settings.BAMBOO_DJANGO_ERI_NODE_RERUN_LIMIT
 
+    def post_forced_fail_activity(self, node_id: str, ex_data: str, old_version: str, new_version: str):
+        """Keep the failed run's log readable: its lines move to the version the state has now."""
+        from pipeline.eri.imp.extras import move_node_log
+
+        move_node_log(node_id, old_version, new_version)
+        super().post_forced_fail_activity(node_id, ex_data, old_version, new_version)
+
     def add_queue(self, name: str, routing_key: Optional[str] = ""):
-        """Declare ``er_execute_<name>`` and ``er_schedule_<name>`` on the broker of ``BROKER_URL``."""
+        """Declare ``er_execute_<name>`` and ``er_schedule_<name>`` on the broker of ``BROKER_URL``.
+
+        Both are bound with the routing keys the runtime sends with (``routing_key`` is accepted for
+        compatibility and ignored, with a warning when it names another key).
+        """
         from pipeline.eri.imp.extras import declare_queues
 
         declare_queues(name, routing_key)

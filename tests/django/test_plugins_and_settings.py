@@ -106,3 +106,49 @@ def test_sandbox_settings_are_copied(monkeypatch):
         copy_sandbox_settings()
     assert Settings.MAKO_SANDBOX_SHIELD_WORDS == ["eval"]
     assert Settings.MAKO_SANDBOX_IMPORT_MODULES == {"math": "math"}
+
+
+@pytest.fixture
+def engine_render_settings(monkeypatch):
+    """The engine's ``MAKO_RENDER_*`` settings, restored after the test."""
+    from bamboo_engine.template.render_settings import SETTING_NAMES
+
+    for name in SETTING_NAMES:
+        monkeypatch.setattr(Settings, name, getattr(Settings, name))
+    return Settings
+
+
+def test_render_settings_are_copied_from_django_settings(engine_render_settings):
+    with override_settings(MAKO_RENDER_BACKEND="subprocess", MAKO_RENDER_POOL_SIZE=2, MAKO_RENDER_TIMEOUT=9):
+        copy_sandbox_settings()
+
+    values = (Settings.MAKO_RENDER_BACKEND, Settings.MAKO_RENDER_POOL_SIZE, Settings.MAKO_RENDER_TIMEOUT)
+    assert values == ("subprocess", 2, 9)
+
+
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        (
+            {"MAKO_RENDER_BACKEND": "wasm"},
+            "MAKO_RENDER_BACKEND must be 'inprocess' or 'subprocess', got 'wasm'",
+        ),
+        ({"MAKO_RENDER_TIMEOUT": "30"}, "MAKO_RENDER_TIMEOUT must be a positive number of seconds, got '30'"),
+        ({"MAKO_RENDER_ENV_SCRUB_EXTRA": "KEY"}, "MAKO_RENDER_ENV_SCRUB_EXTRA must be a list of strings"),
+    ],
+)
+def test_invalid_render_settings_stop_the_start_naming_the_setting(
+    engine_render_settings, overrides, message
+):
+    with override_settings(**overrides), pytest.raises(ConfigValidationError) as info:
+        copy_sandbox_settings()
+    assert message in str(info.value)
+
+
+def test_invalid_render_settings_set_on_the_engine_settings_stop_the_start_too(engine_render_settings):
+    engine_render_settings.MAKO_RENDER_POOL_SIZE = 0
+
+    with pytest.raises(
+        ConfigValidationError, match="MAKO_RENDER_POOL_SIZE must be an int of at least 1, got 0"
+    ):
+        copy_sandbox_settings()

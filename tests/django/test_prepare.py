@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from django.test import override_settings
 
 from bamboo_engine import states
@@ -20,10 +21,12 @@ from bamboo_engine.builder import (
     build_tree,
 )
 from bamboo_engine.eri.models.node import NodeType
+from bamboo_engine.exceptions import ValueError as EngineValueError
 from bamboo_engine.validator import validate_and_process_pipeline
 from pipeline.eri import models
 from pipeline.eri.codec import data_json_loads
 from tests.django.querycount import capture_queries
+from tests.trees import one_node_pipeline
 
 DETAIL_KEYS = {"id", "type", "targets", "root_pipeline_id", "parent_pipeline_id", "can_skip", "can_retry"}
 
@@ -145,3 +148,17 @@ def _all_ids(tree):
         if "pipeline" in activity:
             ids.extend(_all_ids(activity["pipeline"]))
     return ids
+
+
+@pytest.mark.parametrize("options,stored", [({"priority": 0}, 0), ({"priority": None}, 100), ({}, 100)])
+def test_priority_zero_is_stored_and_only_a_missing_one_takes_the_default(runtime, options, stored):
+    process_id = runtime.prepare_run_pipeline(one_node_pipeline(), {}, {}, {}, **options)
+
+    assert models.Process.objects.get(id=process_id).priority == stored
+
+
+def test_a_bad_priority_is_refused_before_any_row_is_written(runtime):
+    with pytest.raises(EngineValueError, match="priority must be an int from 0 to 255, got 300"):
+        runtime.prepare_run_pipeline(one_node_pipeline(), {}, {}, {}, priority=300)
+
+    assert not models.Process.objects.exists() and not models.Node.objects.exists()

@@ -32,7 +32,7 @@ SERVICE_START_TIMEOUT = float(os.environ.get("BAMBOO_IT_SERVICE_TIMEOUT", "120")
 WORKER_READY_TIMEOUT = 90.0
 WORKER_STOP_TIMEOUT = 30.0
 #: Queue suffixes every session declares (each worker consumes one of them, see docs/workers.md).
-SESSION_QUEUES = ("gv", "ct", "crash", "hb", "mp", "pl", "plw", "prom")
+SESSION_QUEUES = ("gv", "ct", "crash", "hb", "mp", "pl", "plw", "prom", "aq")
 _SESSION_NAME = re.compile(r"^bamboo_test_(\d+)_[0-9a-f]+$")
 
 
@@ -323,7 +323,7 @@ def setup_django(session: Session) -> None:
 
 # --------------------------------------------------------------------------------------- workers
 class Worker:
-    """One ``celery -A playground worker`` child process of a session."""
+    """One ``celery -A <app> worker`` child process of a session (``app``: ``playground`` by default)."""
 
     def __init__(
         self,
@@ -333,8 +333,10 @@ class Worker:
         concurrency: int,
         queues: Sequence[str],
         extra_env: Optional[Dict[str, str]] = None,
+        app: str = "playground",
     ) -> None:
         self.session = session
+        self.app = app
         self.name = name
         self.pool = pool
         self.concurrency = concurrency
@@ -354,7 +356,7 @@ class Worker:
             "-m",
             "celery",
             "-A",
-            "playground",
+            self.app,
             "worker",
             "-n",
             self.nodename,

@@ -7,7 +7,8 @@ worker's task totals (``celery inspect stats``) show that it did, and only its o
 
 Custom queue isolation: a pipeline run on ``plw``, a queue no worker consumes yet, makes no progress
 while a pipeline on ``pl`` finishes; its message waits in RabbitMQ, and a worker started later for
-``plw`` finishes it.
+``plw`` finishes it. A queue created with ``BambooDjangoRuntime().add_queue`` (``aq``) is bound so that
+messages sent before any worker declared it wait there too.
 """
 
 from typing import Dict
@@ -15,15 +16,24 @@ from typing import Dict
 import pytest
 
 from bamboo_engine.builder import EmptyEndEvent, EmptyStartEvent, ServiceActivity, Var, build_tree
-from pipeline.eri.celery.queues import EXECUTE_TASK_NAME, SCHEDULE_TASK_NAME
+from pipeline.eri.celery.queues import DEFAULT_EXCHANGE, EXECUTE_TASK_NAME, SCHEDULE_TASK_NAME
 from tests.integration.env import Session, Worker
-from tests.integration.helpers import PROBE_IMPORTS, assert_ran_once, start, state_name, wait_finished
+from tests.integration.helpers import (
+    PROBE_IMPORTS,
+    assert_ran_once,
+    runtime,
+    start,
+    state_name,
+    wait_finished,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 QUEUE = "pl"
 #: Declared by the session (SESSION_QUEUES) but consumed by no worker until the test starts one.
 WAITING_QUEUE = "plw"
+#: Declared on the broker only by the test's ``add_queue`` call.
+ADDED_QUEUE = "aq"
 PIPELINES = 10
 
 
@@ -111,3 +121,28 @@ def test_unconsumed_custom_queue_keeps_its_messages_until_a_worker_comes(split_w
         late_worker.stop()
     assert assert_ran_once(it_session, [waiting_id]) == 6
     assert _queued_messages(f"er_execute_{WAITING_QUEUE}") == 0
+
+
+def test_queue_added_with_add_queue_keeps_a_message_until_its_worker_comes(it_session, monkeypatch):
+    from pipeline.eri.imp import task as task_module
+
+    runtime().add_queue(ADDED_QUEUE, routing_key=ADDED_QUEUE)
+    # The first message goes through the ``default`` exchange the queues are declared on, from a
+    # producer that declares nothing itself (Celery alone would publish straight to the queue by name):
+    # it reaches the queue only through the bindings add_queue made.
+    celery_publish = task_module.publish
+
+    def publish_through_the_exchange(name, kwargs, options):
+        celery_publish(name, kwargs, dict(options, exchange=DEFAULT_EXCHANGE.name, declare=[]))
+
+    monkeypatch.setattr(task_module, "publish", publish_through_the_exchange)
+    root_id = start(_timer_pipeline(), queue=ADDED_QUEUE)
+    monkeypatch.setattr(task_module, "publish", celery_publish)
+
+    assert _queued_messages(f"er_execute_{ADDED_QUEUE}") == 1
+    worker = _queue_worker(it_session, "aq", [f"er_execute_{ADDED_QUEUE}", f"er_schedule_{ADDED_QUEUE}"])
+    try:
+        wait_finished([root_id])
+    finally:
+        worker.stop()
+    assert assert_ran_once(it_session, [root_id]) == 6

@@ -66,6 +66,8 @@ class UnstorableService(Service):
 
 
 class CallbackOnceService(Service):
+    """Finishes with its first callback (it calls ``finish_schedule()``, as plugin_execute requires)."""
+
     __need_schedule__ = True
 
     def execute(self, data, parent_data):
@@ -74,7 +76,24 @@ class CallbackOnceService(Service):
 
     def schedule(self, data, parent_data, callback_data=None):
         data.set_outputs("received", callback_data)
+        self.finish_schedule()
         return bool((callback_data or {}).get("ok", True))
+
+
+class CallbackUntilDoneService(Service):
+    """A callback service (not multi-callback) that finishes only with a callback saying ``done``."""
+
+    __need_schedule__ = True
+
+    def execute(self, data, parent_data):
+        data.set_outputs("received", [])
+        return True
+
+    def schedule(self, data, parent_data, callback_data=None):
+        data.set_outputs("received", list(data.get_one_of_outputs("received")) + [callback_data])
+        if (callback_data or {}).get("done"):
+            self.finish_schedule()
+        return True
 
 
 def _component(code: str, service_cls: type, version: str = "legacy") -> type:
@@ -96,6 +115,7 @@ COMPONENTS = [
     _component("pe_raising_poll", RaisingPollService),
     _component("pe_unstorable", UnstorableService),
     _component("pe_callback_once", CallbackOnceService),
+    _component("pe_callback_until_done", CallbackUntilDoneService),
 ]
 
 

@@ -47,17 +47,50 @@ def test_callback_reporting_failure_fails_the_task(broker):
     assert (state["state"], state["outputs"]["ex_data"]) == (states.FAILED, "remote job failed")
 
 
-def test_second_callback_of_a_single_callback_plugin_is_refused(broker):
+def test_callback_plugin_stays_running_after_a_successful_callback_until_it_calls_finish_schedule(broker):
+    task_id = _running(broker, "pe_callback_until_done")
+
+    assert api.callback(task_id, {"n": 1}).result
+    broker.run_until_idle()
+    waiting = state_of(task_id)
+    assert (waiting["state"], waiting["outputs"]["received"], waiting["finish_at"]) == (
+        states.RUNNING,
+        [{"n": 1}],
+        None,
+    )
+
+    assert api.callback(task_id, {"n": 2, "done": True}).result
+    broker.run_until_idle()
+    done = state_of(task_id)
+    assert (done["state"], done["outputs"]["received"]) == (
+        states.FINISHED,
+        [{"n": 1}, {"n": 2, "done": True}],
+    )
+
+
+def test_callback_after_the_plugin_finished_is_refused(broker):
     task_id = _running(broker, "callback_node")
     assert api.callback(task_id, {"n": 1}).result
+    broker.run_until_idle()
 
     second = api.callback(task_id, {"n": 2})
 
     assert second.result is False
-    assert second.message == f"plugin execute task {task_id} already received its callback"
-    assert state_of(task_id)["callback_data"] == {"n": 1}
-    broker.run_until_idle()
+    assert (
+        second.message == f"plugin execute task {task_id} is FINISHED, only a RUNNING task takes a callback"
+    )
     assert state_of(task_id)["outputs"]["callback_data"] == {"n": 1}
+
+
+def test_callback_accepted_before_an_earlier_one_finished_the_plugin_is_dropped(broker):
+    task_id = _running(broker, "pe_callback_until_done")
+
+    assert api.callback(task_id, {"n": 1, "done": True}).result
+    assert api.callback(task_id, {"n": 2}).result
+    broker.run_until_idle()
+
+    state = state_of(task_id)
+    assert (state["state"], state["outputs"]["received"]) == (states.FINISHED, [{"n": 1, "done": True}])
 
 
 def test_multi_callback_plugin_takes_callbacks_until_it_finishes(broker):

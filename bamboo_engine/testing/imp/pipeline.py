@@ -3,9 +3,8 @@
 from bamboo_engine import states
 from bamboo_engine.eri.models.runtime import ContextValue
 from bamboo_engine.prepare import PreparedPipeline, prepare_pipeline
+from bamboo_engine.prepare.route import run_route
 from bamboo_engine.testing.imp.base import StoreBacked
-
-DEFAULT_PRIORITY = 100
 
 
 class PipelineMixin(StoreBacked):
@@ -19,14 +18,15 @@ class PipelineMixin(StoreBacked):
         subprocess_context: dict,
         **options,
     ) -> int:
+        queue, priority = run_route(options)
         prepared = prepare_pipeline(pipeline, root_pipeline_data, root_pipeline_context, subprocess_context)
         with self._store.lock:
             self._store_prepared(prepared)
             process_id = self.create_process(  # type: ignore[attr-defined]
                 prepared.root_pipeline_id,
                 prepared.pipeline_stack,
-                queue=options.get("queue", ""),
-                priority=options.get("priority", DEFAULT_PRIORITY),
+                queue=queue,
+                priority=priority,
             )
             self.set_state(  # type: ignore[attr-defined]
                 prepared.root_pipeline_id,

@@ -126,9 +126,12 @@ def get_state(task_id: int):
 @ensure_return_pipeline_contrib_api_result
 @_refusals_as_results
 def callback(task_id: int, callback_data: dict = None):
-    """Hand ``callback_data`` to the ``schedule`` of a RUNNING callback (or multi-callback) service.
+    """Hand ``callback_data`` to the ``schedule`` of a RUNNING callback service.
 
-    A callback that arrives while ``execute`` still runs is accepted and handled once it returned.
+    The task stays RUNNING and takes further callbacks until the service calls ``finish_schedule()``
+    (or fails). Callbacks are handled one at a time, in the order they were accepted; one accepted
+    after an earlier one that finished the task is dropped. A callback that arrives while ``execute``
+    still runs is accepted and handled once it returned.
     """
     data = _json_dict("callback_data", callback_data, f"plugin execute task {task_id!r}")
     for _ in range(CALLBACK_NUMBERING_ATTEMPTS):
@@ -159,8 +162,6 @@ def _check_callback_allowed(task: PluginExecuteTask) -> None:
         raise StateRefused(
             f"plugin execute task {task.id} is {task.state}, only a RUNNING task takes a callback"
         )
-    if task.callbacks_received and not service_cls.__multi_callback_enabled__:
-        raise StateRefused(f"plugin execute task {task.id} already received its callback")
 
 
 @ensure_return_pipeline_contrib_api_result

@@ -184,8 +184,9 @@ def _apply_schedule_result(
 ) -> None:
     outputs, success = storable_outputs(data.get_outputs(), success)
     guarded = _guarded(task.id, task.invoke_count, schedule_busy=True, schedule_times=schedule_round - 1)
-    single_callback = not service.interval and not service.multi_callback_enabled()
-    if not success or single_callback or service.is_schedule_finished():
+    # Polls and callbacks alike: the plugin says when it is done. A callback plugin that did not call
+    # finish_schedule() stays RUNNING and takes the next callback (a pipeline node would finish here).
+    if not success or service.is_schedule_finished():
         guarded.update(schedule_times=schedule_round, **_archive_fields(success, outputs))
         return
     with transaction.atomic():

@@ -12,13 +12,13 @@ from bamboo_engine.eri.models.node import Node as NodeRecord
 from bamboo_engine.eri.models.runtime import ContextValueType
 from bamboo_engine.prepare import PreparedPipeline, stream_pipeline
 from bamboo_engine.prepare.gc import cyclic_gc_paused
+from bamboo_engine.prepare.route import run_route
 from pipeline.conf import settings
 from pipeline.eri.codec import data_json_dumps
 from pipeline.eri.imp.bulk_insert import Table, insert_tables
 from pipeline.eri.imp.node import node_to_detail
 from pipeline.eri.models import ContextOutputs, ContextValue, Data, Node
 
-DEFAULT_PRIORITY = 100
 EMPTY_JSON_OBJECT = json.dumps({})
 
 
@@ -81,6 +81,7 @@ def store_run(
     **options: Any,
 ) -> int:
     """Prepare ``pipeline`` and write every record of the run in one transaction; returns the process id."""
+    queue, priority = run_route(options)
     prepared, nodes = stream_pipeline(pipeline, root_pipeline_data, root_pipeline_context, subprocess_context)
     root_id = prepared.root_pipeline_id
     # Written in this order, each table's rows made only once the previous table's are sent: the node rows
@@ -97,8 +98,8 @@ def store_run(
         process_id = runtime.create_process(
             root_id,
             prepared.pipeline_stack,
-            queue=options.get("queue", "") or "",
-            priority=options.get("priority") or DEFAULT_PRIORITY,
+            queue=queue,
+            priority=priority,
         )
         runtime.set_state(root_id, states.RUNNING, root_id=root_id, parent_id="", set_started_time=True)
     return process_id

@@ -26,7 +26,6 @@ from pipeline.eri.imp._db import not_found
 logger = logging.getLogger(__name__)
 
 DELIVERY_TOKEN_HEADER = "delivery_token"
-DEFAULT_PRIORITY = 100
 _ROUTE_CACHE_SIZE = 50000
 
 # process id -> (queue, priority); both are fixed when the process is created.

@@ -21,6 +21,8 @@ class CallbackService(Service):
             data.set_outputs("ex_data", callback_data.get("message", "callback reported a failure"))
             return False
         data.set_outputs("callback_data", callback_data)
+        # A pipeline finishes a callback node after its one callback anyway; plugin_execute waits for this.
+        self.finish_schedule()
         return True
 
 

@@ -1,0 +1,1 @@
+"""A stand-in database backend for the database checks (see base.py)."""
