@@ -4,7 +4,8 @@ A runtime's task consumer decodes a message, builds an interrupter and calls :me
 or :meth:`WorkerMixin.schedule`. The algorithms live in :mod:`bamboo_engine.engine.execute_loop` and
 :mod:`bamboo_engine.engine.schedule_flow`; this module adds what every message needs: the runtime's
 ``pre_``/``post_`` task hooks, metrics, swallowing :class:`InterruptException` (the interrupter already
-re-dispatched the message) and clearing the thread-local current node.
+re-dispatched the message), failing the node of a step that raised anything else
+(:mod:`bamboo_engine.engine.failsafe`) and clearing the thread-local current node.
 """
 
 import functools
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from bamboo_engine import local
 from bamboo_engine.engine.execute_loop import ExecuteStep
+from bamboo_engine.engine.failsafe import failsafe
 from bamboo_engine.engine.hooks import dispatch_node_hook, notify
 from bamboo_engine.engine.schedule_flow import ScheduleStep
 from bamboo_engine.eri.interfaces import Service
@@ -82,12 +84,14 @@ class WorkerMixin:
         headers: dict,
     ):
         """Push process ``process_id`` from ``node_id`` until it sleeps, suspends, dies or forks."""
-        with interrupter.guard():
-            self.runtime.pre_execute(root_pipeline_id, node_id)
-        try:
-            ExecuteStep(self, process_id, node_id, root_pipeline_id, interrupter, headers).run()
-        finally:
-            notify(self.runtime.post_execute, root_pipeline_id, node_id)
+        step = ExecuteStep(self, process_id, node_id, root_pipeline_id, interrupter, headers)
+        with failsafe(self, step):
+            with interrupter.guard():
+                self.runtime.pre_execute(root_pipeline_id, node_id)
+            try:
+                step.run()
+            finally:
+                notify(self.runtime.post_execute, root_pipeline_id, node_id)
 
     @interrupt_exception_catcher
     @setup_gauge(ENGINE_RUNNING_SCHEDULES)
@@ -102,16 +106,15 @@ class WorkerMixin:
         callback_data_id: Optional[int] = None,
     ):
         """Run one schedule of ``node_id``; dispatch execute at the next node once it finished."""
-        with interrupter.guard():
-            process_info = self.runtime.get_process_info(process_id)
-            self.runtime.pre_schedule(process_info.root_pipeline_id, node_id)
-        try:
-            step = ScheduleStep(
-                self, process_id, node_id, schedule_id, interrupter, headers, callback_data_id
-            )
-            step.run(process_info)
-        finally:
-            notify(self.runtime.post_schedule, process_info.root_pipeline_id, node_id)
+        step = ScheduleStep(self, process_id, node_id, schedule_id, interrupter, headers, callback_data_id)
+        with failsafe(self, step):
+            with interrupter.guard():
+                process_info = self.runtime.get_process_info(process_id)
+                self.runtime.pre_schedule(process_info.root_pipeline_id, node_id)
+            try:
+                step.run(process_info)
+            finally:
+                notify(self.runtime.post_schedule, process_info.root_pipeline_id, node_id)
 
     def hook_dispatch(
         self,
