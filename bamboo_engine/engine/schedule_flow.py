@@ -157,9 +157,10 @@ class ScheduleStep:
         info = self.process_info or self.runtime.get_process_info(self.process_id)
         if self._run is not None:
             version = self._run.version
+        elif self._schedule_row is not None:
+            version = self._schedule_row.version
         else:
-            schedule = self._schedule_row
-            version = (schedule if schedule is not None else self.runtime.get_schedule(self.schedule_id)).version
+            version = self.runtime.get_schedule(self.schedule_id).version
         point = self.interrupter.check_point
         holds_lock = bool(point.lock_get) and not point.lock_released and not self._warm
         return failsafe.FailureTarget(

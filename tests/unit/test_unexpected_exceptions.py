@@ -172,7 +172,12 @@ def test_a_retried_node_failing_before_it_is_entered_goes_through_running(rt):
     assert rt.get_state(act_id).name == states.READY
     rt.inject_fault("get_node", when=for_node(act_id))
     transitions = []
-    rt.state_listeners.append(lambda state: transitions.append(state.name) if state.node_id == act_id else None)
+
+    def record(state):
+        if state.node_id == act_id:
+            transitions.append(state.name)
+
+    rt.state_listeners.append(record)
 
     rt.run_until_idle()
 
