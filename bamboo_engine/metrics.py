@@ -61,6 +61,10 @@ ENGINE_EXECUTE_EXCEPTION_COUNT = _counter("engine_execute_exception_count", "nod
 ENGINE_SCHEDULE_EXCEPTION_COUNT = _counter(
     "engine_schedule_exception_count", "node schedule exceptions", "type"
 )
+# Exceptions that escaped an execute/schedule step (kind), and what became of its node (outcome)
+ENGINE_UNEXPECTED_EXCEPTION_COUNT = _counter(
+    "engine_unexpected_exception_count", "unexpected exceptions escaping a worker step", "kind", "outcome"
+)
 ENGINE_FENCE_DROP = _counter("engine_fence_drop", "messages dropped by fencing", "kind", "reason", "enforced")
 
 # Step timings

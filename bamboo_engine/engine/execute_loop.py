@@ -16,6 +16,7 @@ import time
 from typing import Any, List, Optional
 
 from bamboo_engine import local
+from bamboo_engine.engine import failsafe
 from bamboo_engine.engine.hooks import NodeFinisher
 from bamboo_engine.engine.node_entry import CHILD_PIPELINE_TYPES, NodeEntry, NodeEntryMixin
 from bamboo_engine.engine.raised import count_raised
@@ -52,6 +53,7 @@ class ExecuteStep(NodeEntryMixin):
     # The heartbeat is for the stuck-process detector; one write per message plus one per interval is
     # enough, a write per node would double the process-row traffic of a long chain.
     HEARTBEAT_INTERVAL = 10.0
+    kind = failsafe.EXECUTE
 
     def __init__(
         self,
@@ -74,6 +76,10 @@ class ExecuteStep(NodeEntryMixin):
         self.memo = StepMemo()
         self._asleep = True  # process rows rest asleep between messages
         self._last_beat: Optional[float] = None
+        # Where the step stands, for the failure net: the node read last, and the node being set RUNNING.
+        self._node: Optional[Node] = None
+        self._entering: Optional[str] = None
+        self._handing_over = False
 
     def run(self) -> None:
         """Push the process from the message's node until it stops."""
@@ -100,7 +106,7 @@ class ExecuteStep(NodeEntryMixin):
             self._finish_child()
             return None
         self.runtime.set_current_node(self.process_id, node_id)
-        node = self.runtime.get_node(node_id)
+        node = self._node = self.runtime.get_node(node_id)
         recover_point: Optional[ExecuteInterruptPoint] = self.interrupter.recover_point
         if recover_point is not None and recover_point.execute_result is not None:
             entry = NodeEntry(0, 0, recover_point.running_node_version or "")
@@ -150,6 +156,7 @@ class ExecuteStep(NodeEntryMixin):
         the parent still points at its parallel gateway, so nobody else knows where it must go on.
         """
         info = self.process_info
+        self._handing_over = True
         # One unit: a parent woken without its message would be awake with nothing to run it.
         with atomic_step(self.runtime):
             if self.runtime.child_process_finish(info.parent_id, self.process_id):
@@ -163,6 +170,29 @@ class ExecuteStep(NodeEntryMixin):
     def _sleep(self) -> None:
         self.runtime.sleep(self.process_id)
         self._asleep = True
+
+    def failure_target(self) -> failsafe.FailureTarget:
+        """The node to fail when this step raised unexpectedly: the one it was pushing."""
+        if self._handing_over:
+            return failsafe.no_target(
+                self.kind,
+                self.process_id,
+                "the child process was handing over at its converge gateway (healing re-sends it)",
+            )
+        info = self.process_info or self.runtime.get_process_info(self.process_id)
+        node_id = self.interrupter.current_node_id
+        node = self._node if self._node is not None and self._node.id == node_id else None
+        return failsafe.FailureTarget(
+            kind=self.kind,
+            process_id=self.process_id,
+            node_id=node_id,
+            root_pipeline_id=info.root_pipeline_id,
+            parent_pipeline_id=info.top_pipeline_id,
+            version=self.interrupter.check_point.running_node_version,
+            own_running=self._entering == node_id,
+            node=node,
+            sleep_process=True,
+        )
 
     # -- running the node and applying the result ------------------------------------------------
 

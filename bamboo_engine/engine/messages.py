@@ -1,12 +1,13 @@
 """The execute/schedule message format and what a task consumer does with one message.
 
-Every runtime sends the same keyword arguments (django-runtime.md §4) and runs a received message the
+Every runtime sends the same keyword arguments and runs a received message the
 same way (build the interrupter, call the engine); only transport and headers differ, so both halves
 live here once.
 """
 
 from typing import Any, Optional
 
+from bamboo_engine.engine import failsafe
 from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint, ScheduleInterruptPoint
 from bamboo_engine.interrupt import ExecuteInterrupter, ScheduleInterrupter
 
@@ -56,19 +57,27 @@ def run_execute_message(
     recover_point: Any,
     headers: Optional[dict],
 ) -> None:
-    """Run one execute message: ``recover_point`` may be the JSON text, a dict or the model."""
+    """Run one execute message: ``recover_point`` may be the JSON text, a dict or the model.
+
+    A recover point that cannot be decoded drops the message (logged at ERROR with its ids, counted):
+    the engine cannot tell what the interrupted attempt did, and a redelivery would not decode either.
+    """
     from bamboo_engine.engine import Engine  # the engine package imports this module's neighbours
 
-    interrupter = ExecuteInterrupter(
-        runtime=runtime,
-        current_node_id=node_id,
-        process_id=process_id,
-        parent_pipeline_id=parent_pipeline_id,
-        root_pipeline_id=root_pipeline_id,
-        check_point=None,
-        recover_point=recover_point,
-        headers=headers,
-    )
+    try:
+        interrupter = ExecuteInterrupter(
+            runtime=runtime,
+            current_node_id=node_id,
+            process_id=process_id,
+            parent_pipeline_id=parent_pipeline_id,
+            root_pipeline_id=root_pipeline_id,
+            check_point=None,
+            recover_point=recover_point,
+            headers=headers,
+        )
+    except Exception as err:
+        failsafe.drop_undecodable(failsafe.EXECUTE, {"process_id": process_id, "node_id": node_id}, err)
+        return
     Engine(runtime).execute(
         process_id=process_id,
         node_id=node_id,
@@ -88,19 +97,27 @@ def run_schedule_message(
     recover_point: Any,
     headers: Optional[dict],
 ) -> None:
-    """Run one schedule message: ``recover_point`` may be the JSON text, a dict or the model."""
+    """Run one schedule message: ``recover_point`` may be the JSON text, a dict or the model.
+
+    A recover point that cannot be decoded drops the message, as for :func:`run_execute_message`.
+    """
     from bamboo_engine.engine import Engine
 
-    interrupter = ScheduleInterrupter(
-        runtime=runtime,
-        current_node_id=node_id,
-        process_id=process_id,
-        schedule_id=schedule_id,
-        callback_data_id=callback_data_id,
-        check_point=None,
-        recover_point=recover_point,
-        headers=headers,
-    )
+    try:
+        interrupter = ScheduleInterrupter(
+            runtime=runtime,
+            current_node_id=node_id,
+            process_id=process_id,
+            schedule_id=schedule_id,
+            callback_data_id=callback_data_id,
+            check_point=None,
+            recover_point=recover_point,
+            headers=headers,
+        )
+    except Exception as err:
+        message = {"process_id": process_id, "node_id": node_id, "schedule_id": schedule_id}
+        failsafe.drop_undecodable(failsafe.SCHEDULE, dict(message, callback_data_id=callback_data_id), err)
+        return
     Engine(runtime).schedule(
         process_id=process_id,
         node_id=node_id,

@@ -39,6 +39,7 @@ class NodeEntryMixin:
         process_id: int
         process_info: ProcessInfo
         interrupter: ExecuteInterrupter
+        _entering: Optional[str]
 
         def _sleep(self) -> None: ...
 
@@ -122,6 +123,8 @@ class NodeEntryMixin:
         )
 
     def _set_running(self, node: Node, loop: int, inner_loop: int, **flags: bool) -> NodeEntry:
+        # Until set_state returns, a RUNNING state of the node is this step's own (for the failure net).
+        self._entering = node.id
         version = self.runtime.set_state(
             node_id=node.id,
             to_state=states.RUNNING,
@@ -132,6 +135,7 @@ class NodeEntryMixin:
             set_started_time=True,
             **flags,
         )
+        self._entering = None
         return NodeEntry(loop, inner_loop, version)
 
     def _reenter_after_interrupt(self, node: Node, running_version: str) -> Optional[NodeEntry]:

@@ -12,8 +12,9 @@ def count_raised(runtime: Any, counter: Any, type_label: str) -> Iterator[None]:
     """Bump ``counter`` (label ``type``) when the block raises something other than an interrupt.
 
     Plugin exceptions are caught by the handlers (they fail the node and count there); what reaches
-    this is a handler or runtime error that leaves the message unfinished. Interrupts (an
-    ``InterruptException`` or one of ``runtime.interrupt_errors()``) are retried, not failures.
+    this is a handler or runtime error, which the worker's failure net then turns into a FAILED node
+    (:mod:`bamboo_engine.engine.failsafe`). Interrupts (an ``InterruptException`` or one of
+    ``runtime.interrupt_errors()``) are retried, not failures.
     """
     try:
         yield

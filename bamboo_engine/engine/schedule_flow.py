@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional
 
 from bamboo_engine import local, states
+from bamboo_engine.engine import failsafe
 from bamboo_engine.engine.hooks import NodeFinisher
 from bamboo_engine.engine.raised import count_raised
 from bamboo_engine.eri.models.handler import ScheduleResult
@@ -60,6 +61,8 @@ class ScheduleStep:
         memo: the calling execute step's shared reads, when run inline.
     """
 
+    kind = failsafe.SCHEDULE
+
     def __init__(
         self,
         engine: Any,
@@ -88,6 +91,10 @@ class ScheduleStep:
         # Inline first poll from memory: no lock is taken, and the process must sleep before waiting.
         self._warm = False
         self._before_wait: Optional[Callable[[], None]] = None
+        # What the step has read so far, for the failure net.
+        self._schedule_row: Optional[Schedule] = None
+        self._run: Optional[NodeRun] = None
+        self._node: Optional[Node] = None
 
     def run(self, process_info: ProcessInfo) -> None:
         """Message entry: run the schedule; when the node moved on, dispatch execute at the next node."""
@@ -140,6 +147,28 @@ class ScheduleStep:
                 self._wait_quietly()
             raise
 
+    def failure_target(self) -> failsafe.FailureTarget:
+        """The node to fail when this step raised unexpectedly: the one of its schedule, at its version."""
+        info = self.process_info or self.runtime.get_process_info(self.process_id)
+        if self._run is not None:
+            version = self._run.version
+        elif self._schedule_row is not None:
+            version = self._schedule_row.version
+        else:
+            version = self.runtime.get_schedule(self.schedule_id).version
+        point = self.interrupter.check_point
+        holds_lock = bool(point.lock_get) and not point.lock_released and not self._warm
+        return failsafe.FailureTarget(
+            kind=self.kind,
+            process_id=self.process_id,
+            node_id=self.node_id,
+            root_pipeline_id=info.root_pipeline_id,
+            parent_pipeline_id=info.top_pipeline_id,
+            version=version,
+            node=self._node,
+            locked_schedule_id=self.schedule_id if holds_lock else None,
+        )
+
     # -- phases ----------------------------------------------------------------------------------
 
     def _schedule(
@@ -149,12 +178,15 @@ class ScheduleStep:
         recover_point = self.interrupter.recover_point
         if recover_point is not None and recover_point.schedule_result is not None:
             return self._settle(node or self.runtime.get_node(self.node_id), recover_point.schedule_result)
-        schedule = schedule if schedule is not None else self.runtime.get_schedule(self.schedule_id)
+        if schedule is None:
+            schedule = self.runtime.get_schedule(self.schedule_id)
+        self._schedule_row = schedule
         if run is None:
             run = self._checked_run(schedule)
             if run is None:
                 return None
-        node = node if node is not None else self.runtime.get_node(self.node_id)
+        self._run = run
+        node = self._node = node if node is not None else self.runtime.get_node(self.node_id)
         labelled(ENGINE_SCHEDULE_PRE_PROCESS_DURATION, type=node.type.value).observe(
             time.perf_counter() - started
         )

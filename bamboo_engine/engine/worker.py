@@ -3,9 +3,10 @@
 A runtime's task consumer decodes a message, builds an interrupter and calls :meth:`WorkerMixin.execute`
 or :meth:`WorkerMixin.schedule`. The algorithms live in :mod:`bamboo_engine.engine.execute_loop` and
 :mod:`bamboo_engine.engine.schedule_flow`; this module adds what every message needs: metrics,
-swallowing :class:`InterruptException` (the interrupter already re-dispatched the message) and clearing
-the thread-local current node. (The runtime's ``pre_``/``post_execute`` and ``pre_``/``post_schedule``
-hooks belong to the service calls: see :mod:`bamboo_engine.handlers._service_common`.)
+swallowing :class:`InterruptException` (the interrupter already re-dispatched the message), failing the
+node of a step that raised anything else (:mod:`bamboo_engine.engine.failsafe`) and clearing the
+thread-local current node. (The runtime's ``pre_``/``post_execute`` and ``pre_``/``post_schedule`` hooks
+belong to the service calls: see :mod:`bamboo_engine.handlers._service_common`.)
 """
 
 import functools
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from bamboo_engine import local
 from bamboo_engine.engine.execute_loop import ExecuteStep
+from bamboo_engine.engine.failsafe import failsafe
 from bamboo_engine.engine.hooks import dispatch_node_hook
 from bamboo_engine.engine.schedule_flow import ScheduleStep
 from bamboo_engine.eri.interfaces import Service
@@ -83,7 +85,9 @@ class WorkerMixin:
         headers: dict,
     ):
         """Push process ``process_id`` from ``node_id`` until it sleeps, suspends, dies or forks."""
-        ExecuteStep(self, process_id, node_id, root_pipeline_id, interrupter, headers).run()
+        step = ExecuteStep(self, process_id, node_id, root_pipeline_id, interrupter, headers)
+        with failsafe(self, step):
+            step.run()
 
     @interrupt_exception_catcher
     @setup_gauge(ENGINE_RUNNING_SCHEDULES)
@@ -98,10 +102,11 @@ class WorkerMixin:
         callback_data_id: Optional[int] = None,
     ):
         """Run one schedule of ``node_id``; dispatch execute at the next node once it finished."""
-        with interrupter.guard():
-            process_info = self.runtime.get_process_info(process_id)
         step = ScheduleStep(self, process_id, node_id, schedule_id, interrupter, headers, callback_data_id)
-        step.run(process_info)
+        with failsafe(self, step):
+            with interrupter.guard():
+                process_info = self.runtime.get_process_info(process_id)
+            step.run(process_info)
 
     def hook_dispatch(
         self,

@@ -2,7 +2,7 @@
 
 import threading
 import time
-from typing import Callable, Dict, Iterable, List, Optional, Union
+from typing import Callable, Dict, Iterable, List, Optional, Type, Union
 
 from bamboo_engine.eri.models.runtime import State
 from bamboo_engine.testing.dispatcher import Dispatcher, Task
@@ -141,6 +141,37 @@ class TestingHelpersMixin:
             return original(*args, **kwargs)
 
         setattr(self, method, interrupted)
+        return handle
+
+    def inject_fault(
+        self,
+        method: str,
+        error: Type[Exception] = RuntimeError,
+        times: int = 1,
+        skip: int = 0,
+        when: Optional[Callable[..., bool]] = None,
+    ) -> InjectedInterrupt:
+        """Make runtime method ``method`` raise ``error``: a failure that is *not* an interrupt.
+
+        The engine does not retry such an error: it fails the node the step was working on (see
+        ``bamboo_engine.engine.failsafe``). ``handle.calls`` counts the calls ``when`` selected.
+
+        Args:
+            error: the exception class, built with a message naming the method and the call.
+            times: how many selected calls raise.
+            skip: how many selected calls pass before the first one raises.
+            when: called with the method's arguments; only calls it returns True for count (default:
+                every call), e.g. ``lambda node_id, *_: node_id == act.id``.
+        """
+        original = getattr(self, method)
+        handle = InjectedInterrupt(method, times, skip)
+
+        def faulty(*args, **kwargs):
+            if (when is None or when(*args, **kwargs)) and handle.should_raise():
+                raise error(f"injected fault of {method} (call {handle.calls})")
+            return original(*args, **kwargs)
+
+        setattr(self, method, faulty)
         return handle
 
     def close(self) -> None:

@@ -82,8 +82,13 @@ def register_variable(code: str, cls: type, setitem: Setter = _plain_set) -> Non
 
 
 def register_contract_plugins() -> None:
-    """Register every plugin of ``tests.contract.services`` for good (used by the contract worker)."""
+    """Register every plugin of ``tests.contract.services`` for good, and arm the suite's runtime fault
+    (used by the contract worker)."""
+    from pipeline.eri.runtime import BambooDjangoRuntime
+    from tests.contract.faults import install_on_class
     from tests.contract.services import END_EVENTS, SERVICES, VARIABLES, VERSIONED_SERVICES
+
+    install_on_class(BambooDjangoRuntime)
 
     for code, cls in SERVICES.items():
         register_service(code, cls)
@@ -162,6 +167,12 @@ class DjangoSQLiteHarness(_RegistryHarness):
         monkeypatch.setattr(task_module, "publish", self.consumer.publish)
         _clear_runtime_caches()
 
+    def install_faults(self) -> None:
+        from pipeline.eri.runtime import BambooDjangoRuntime
+        from tests.contract.faults import install_on_class
+
+        install_on_class(BambooDjangoRuntime, self.monkeypatch.setattr)
+
     def run_until_idle(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
         while self.consumer.deliver_next(auto_advance=True):
@@ -207,6 +218,9 @@ class DjangoMariaDBHarness(_RegistryHarness):
     def run(self, tree: dict, **options: Any):
         options.setdefault("queue", CONTRACT_QUEUE)
         return super().run(tree, **options)
+
+    def install_faults(self) -> None:
+        """Nothing to do here: the worker installed the fault when it started (worker_plugins)."""
 
     def advance(self, seconds: float) -> None:
         # Real workers run on real time: let it pass.

@@ -86,6 +86,10 @@ class Harness(abc.ABC):
     def close(self) -> None:  # noqa: B027 - optional hook, most harnesses hold nothing to release
         """Release resources (database rows, worker processes...)."""
 
+    def install_faults(self) -> None:
+        """Arm the runtime fault of :mod:`tests.contract.faults` (nodes opt in through an input)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot inject runtime faults")
+
     # ------------------------------------------------------------------ waiting
     def wait_until(
         self, predicate: Callable[[], bool], timeout: float = DEFAULT_TIMEOUT, description: str = ""
@@ -248,6 +252,11 @@ class InMemoryHarness(Harness):
 
     def register_variable(self, code: str, cls: type) -> None:
         self.runtime.register_compute_variable(code, cls)
+
+    def install_faults(self) -> None:
+        from tests.contract.faults import install_on_instance
+
+        install_on_instance(self.runtime)
 
     def run_until_idle(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.runtime.run_until_idle(timeout=timeout, auto_advance=True)

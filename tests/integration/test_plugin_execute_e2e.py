@@ -131,3 +131,14 @@ def test_failed_plugin_retried_with_new_inputs_finishes(plugin_execute_worker):
 
     state = _wait_state(plugin_execute_worker, task_id, "FINISHED", invoke_count=2)
     assert state["outputs"]["factorial_of_n"] == 720
+
+
+def test_a_bug_outside_the_plugin_call_fails_the_task_on_the_worker(plugin_execute_worker):
+    from tests.integration import broken_plugins  # noqa: F401 - api.run checks the registration
+
+    task_id = _run("it_interval_breaks", {})
+
+    state = _wait_state(plugin_execute_worker, task_id, "FAILED")
+    ex_data = state["outputs"]["ex_data"]
+    assert state["outputs"]["_result"] is False and "Traceback (most recent call last)" in ex_data
+    assert "interval generator exploded" in ex_data

@@ -8,7 +8,9 @@
 * A watchdog: when the pytest process that started the worker (``BAMBOO_TEST_PARENT_PID``) is gone,
   the worker terminates its own process group, so a killed test run leaves no worker behind.
 * With ``BAMBOO_CONTRACT_PLUGINS=1``: the plugins of the contract suite (``tests.contract.services``)
-  are registered in the component framework, for the contract suite's ``django-mariadb`` harness.
+  are registered in the component framework, and its runtime fault (``tests.contract.faults``) is armed,
+  for the contract suite's ``django-mariadb`` harness.
+* The components of ``tests.integration.broken_plugins``.
 """
 
 import os
@@ -20,6 +22,7 @@ from celery import shared_task
 from django.db import transaction
 
 from pipeline.eri.signals import post_set_state
+from tests.integration import broken_plugins  # noqa: F401 - registers its components
 
 PROBE_DIR_ENV = "BAMBOO_TEST_PROBE_DIR"
 PARENT_PID_ENV = "BAMBOO_TEST_PARENT_PID"

@@ -57,6 +57,31 @@ class RaisingPollService(ThreePollService):
         raise ValueError("poll exploded")
 
 
+class BreaksAfter(DefaultIntervalGenerator):
+    """An interval generator that raises once ``fine`` polls were scheduled (a plugin bug)."""
+
+    def __init__(self, fine: int):
+        super().__init__()
+        self.fine = fine
+
+    def next(self):
+        if super().next() > self.fine**2:
+            raise RuntimeError("interval generator exploded")
+        return 0
+
+
+class IntervalBreaksInExecute(ThreePollService):
+    """Its first poll can not be scheduled: the execute task raises after the plugin succeeded."""
+
+    interval = BreaksAfter(fine=0)
+
+
+class IntervalBreaksInSchedule(ThreePollService):
+    """Its second poll can not be scheduled: the first schedule round raises after the plugin ran."""
+
+    interval = BreaksAfter(fine=1)
+
+
 class UnstorableService(Service):
     """Writes an output JSON can not store."""
 
@@ -113,6 +138,8 @@ COMPONENTS = [
     _component("pe_echo", EchoService, version="v2"),
     _component("pe_three_polls", ThreePollService),
     _component("pe_raising_poll", RaisingPollService),
+    _component("pe_interval_breaks_in_execute", IntervalBreaksInExecute),
+    _component("pe_interval_breaks_in_schedule", IntervalBreaksInSchedule),
     _component("pe_unstorable", UnstorableService),
     _component("pe_callback_once", CallbackOnceService),
     _component("pe_callback_until_done", CallbackUntilDoneService),

@@ -211,8 +211,8 @@ class BrokenRuntime(InMemoryRuntime):
         return super().get_data(node_id)
 
 
-def test_handler_error_escaping_the_engine_is_counted_as_execute_exception():
-    runtime = BrokenRuntime(raise_task_errors=False)
+def test_handler_error_escaping_the_handler_is_counted_as_execute_exception_and_failure():
+    runtime = BrokenRuntime()
     try:
         counters = Counters("metrics_broken_legacy")
         runtime.register_service("metrics_broken", Succeeds)
@@ -221,9 +221,9 @@ def test_handler_error_escaping_the_engine_is_counted_as_execute_exception():
         runtime.broken_node = act.id
         assert api.run_pipeline(runtime, build_tree(start)).result
         runtime.run_until_idle()
-        assert runtime.get_state(act.id).name == states.RUNNING  # the message failed, nothing settled
+        assert runtime.get_state(act.id).name == states.FAILED  # the engine's net failed the node
         delta = counters.delta()
         assert delta["execute_exception_count_total"] == 1
-        assert delta["execute_failed_count_total"] == 0
+        assert delta["execute_failed_count_total"] == 1
     finally:
         runtime.close()

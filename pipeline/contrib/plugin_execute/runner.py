@@ -8,11 +8,13 @@ is dropped. No row lock is held while plugin code runs.
 import enum
 import logging
 import traceback
-from typing import Any, Callable, Dict, Optional, Tuple
+from contextlib import contextmanager
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 
 from django.db import transaction
 from django.utils import timezone
 
+from bamboo_engine.metrics import ENGINE_UNEXPECTED_EXCEPTION_COUNT, inc_counter
 from pipeline.component_framework.library import ComponentLibrary
 from pipeline.contrib.plugin_execute import dispatch, states
 from pipeline.contrib.plugin_execute.fields import dumps
@@ -105,6 +107,42 @@ def next_poll_countdown(service: Any, schedule_round: int) -> Optional[float]:
     return interval.next()
 
 
+@contextmanager
+def failing_on_error(task_id: int, invoke_count: int, phase: str) -> Iterator[None]:
+    """Run what a worker does with a task it claimed; any exception fails the task instead of escaping.
+
+    The plugin's own ``execute``/``schedule`` raising is an ordinary failure (:func:`call_service`);
+    this net catches the rest — the component cannot be loaded, an interval generator or
+    ``is_schedule_finished`` raises, a write fails — which would otherwise leave the task RUNNING with
+    no message left to move it. The write is guarded like every other (the invoke count and RUNNING),
+    so a task retried or forced to fail meanwhile is left alone. If failing the task raises too (the
+    database is away), the error propagates and the task stays RUNNING: ``forced_fail`` then ``retry``.
+    """
+    try:
+        yield
+    except Exception as err:
+        trace = traceback.format_exc()
+        logger.error(
+            "plugin execute task %s invoke %s: %s raised an unexpected error, failing the task:\n%s",
+            task_id,
+            invoke_count,
+            phase,
+            trace,
+        )
+        ex_data = f"plugin execute task {task_id} {phase} raised an unexpected error: {err!r}\n{trace}"
+        kind = f"plugin_{phase}"
+        try:
+            failed = _guarded(task_id, invoke_count).update(
+                **_archive_fields(False, {"_result": False, "ex_data": ex_data})
+            )
+        except Exception:
+            inc_counter(ENGINE_UNEXPECTED_EXCEPTION_COUNT, kind=kind, outcome="retried")
+            logger.error("failing plugin execute task %s failed too", task_id, exc_info=True)
+            raise
+        outcome = "task_failed" if failed else "task_left"
+        inc_counter(ENGINE_UNEXPECTED_EXCEPTION_COUNT, kind=kind, outcome=outcome)
+
+
 # ------------------------------------------------------------------------------------------ execute
 def execute_task(task_id: int, invoke_count: int) -> bool:
     """Claim a READY task (READY → RUNNING) and run its service's ``execute``.
@@ -116,15 +154,12 @@ def execute_task(task_id: int, invoke_count: int) -> bool:
     if not claimed.update(state=states.RUNNING):
         logger.info("plugin execute task %s invoke %s: nothing to execute", task_id, invoke_count)
         return False
-    task = PluginExecuteTask.objects.get(id=task_id)
-    try:
+    with failing_on_error(task_id, invoke_count, "execute"):
+        task = PluginExecuteTask.objects.get(id=task_id)
         service = build_service(task)
-    except Exception:
-        _guarded(task_id, invoke_count).update(**_archive_fields(False, {"ex_data": traceback.format_exc()}))
-        return True
-    data, parent_data = data_objects(task, service)
-    success = call_service(service.execute, data, parent_data)
-    _apply_execute_result(task, service, data, success)
+        data, parent_data = data_objects(task, service)
+        success = call_service(service.execute, data, parent_data)
+        _apply_execute_result(task, service, data, success)
     return True
 
 
@@ -148,15 +183,12 @@ def schedule_task(
     verdict = _claim_round(task_id, invoke_count, schedule_round)
     if verdict is not Verdict.DONE:
         return verdict
-    task = PluginExecuteTask.objects.get(id=task_id)
-    try:
+    with failing_on_error(task_id, invoke_count, "schedule"):
+        task = PluginExecuteTask.objects.get(id=task_id)
         service = build_service(task)
-    except Exception:
-        _guarded(task_id, invoke_count).update(**_archive_fields(False, {"ex_data": traceback.format_exc()}))
-        return Verdict.DONE
-    data, parent_data = data_objects(task, service)
-    success = call_service(service.schedule, data, parent_data, callback_data)
-    _apply_schedule_result(task, service, data, success, schedule_round)
+        data, parent_data = data_objects(task, service)
+        success = call_service(service.schedule, data, parent_data, callback_data)
+        _apply_schedule_result(task, service, data, success, schedule_round)
     return Verdict.DONE
 
 

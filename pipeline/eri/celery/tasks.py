@@ -9,7 +9,8 @@ after the lease, and a delivery whose claimant died takes the run over where it 
 
 import logging
 import time
-from typing import Optional
+from contextlib import contextmanager
+from typing import Iterator, Optional
 
 from celery import shared_task
 from celery._state import connect_on_app_finalize
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 CLEAN_EXPIRED_LOG_TASK_NAME = "pipeline.eri.celery.tasks.clean_expired_log"
 _DB_ERRORS = (OperationalError, InternalError, InterfaceError)
+_MESSAGE_IDS = ("process_id", "node_id", "root_pipeline_id", "schedule_id", "callback_data_id")
 _DELIVERY = {
     "ignore_result": True,
     "acks_late": True,
@@ -55,6 +57,28 @@ def _observe_claim_delay(histogram, headers: Optional[dict]) -> None:
     sent = (headers or {}).get("timestamp")
     if sent is not None:
         labelled(histogram).observe(max(time.time() - float(sent), 0.0))
+
+
+@contextmanager
+def _loud_when_given_up(task, message: dict) -> Iterator[None]:
+    """Log at ERROR, with the message's ids, a retried error on the last retry: the message is gone.
+
+    Celery's own failure log names only the task id; the stuck-pipeline healer re-sends what the run
+    is missing, and this line tells an operator which run that is (docs/workers.md).
+    """
+    try:
+        yield
+    except _DB_ERRORS as err:
+        if (task.request.retries or 0) >= task.max_retries:
+            ids = {key: message.get(key) for key in _MESSAGE_IDS if key in message}
+            logger.error(
+                "%s message %s gave up after %s retries (%r): the run waits for the stuck-pipeline healer",
+                task.name,
+                ids,
+                task.request.retries,
+                err,
+            )
+        raise
 
 
 def _claim(task_name: str, message: dict):
@@ -77,30 +101,31 @@ def execute(
 ):
     message = dict(kwargs, process_id=process_id, node_id=node_id, root_pipeline_id=root_pipeline_id)
     message.update(parent_pipeline_id=parent_pipeline_id, recover_point=recover_point, headers=headers)
-    claim = _claim(EXECUTE_TASK_NAME, message)
-    if claim is None:
-        return
-    with holding(claim, _DB_ERRORS):
-        _observe_claim_delay(ENGINE_RUNTIME_EXECUTE_TASK_CLAIM_DELAY, headers)
-        runtime = BambooDjangoRuntime()
-        runtime.scope_to_message()
-        point = recover_point
-        if claim.verdict is Verdict.TAKE_OVER:
-            plan = plan_execute_takeover(
-                runtime, process_id, node_id, parent_pipeline_id, recover_point, claim.claimed_at
+    with _loud_when_given_up(execute, message):
+        claim = _claim(EXECUTE_TASK_NAME, message)
+        if claim is None:
+            return
+        with holding(claim, _DB_ERRORS):
+            _observe_claim_delay(ENGINE_RUNTIME_EXECUTE_TASK_CLAIM_DELAY, headers)
+            runtime = BambooDjangoRuntime()
+            runtime.scope_to_message()
+            point = recover_point
+            if claim.verdict is Verdict.TAKE_OVER:
+                plan = plan_execute_takeover(
+                    runtime, process_id, node_id, parent_pipeline_id, recover_point, claim.claimed_at
+                )
+                if plan is None:
+                    return
+                node_id, parent_pipeline_id, point = plan.node_id, plan.parent_pipeline_id, plan.recover_point
+            run_execute_message(
+                runtime,
+                process_id,
+                node_id,
+                root_pipeline_id,
+                parent_pipeline_id,
+                point,
+                headers,  # type: ignore[arg-type]
             )
-            if plan is None:
-                return
-            node_id, parent_pipeline_id, point = plan.node_id, plan.parent_pipeline_id, plan.recover_point
-        run_execute_message(
-            runtime,
-            process_id,
-            node_id,
-            root_pipeline_id,
-            parent_pipeline_id,
-            point,
-            headers,  # type: ignore[arg-type]
-        )
 
 
 @shared_task(name=SCHEDULE_TASK_NAME, **_DELIVERY)
@@ -115,18 +140,19 @@ def schedule(
 ):
     message = dict(kwargs, process_id=process_id, node_id=node_id, schedule_id=schedule_id)
     message.update(callback_data_id=callback_data_id, recover_point=recover_point, headers=headers)
-    claim = _claim(SCHEDULE_TASK_NAME, message)
-    if claim is None:
-        return
-    with holding(claim, _DB_ERRORS):
-        _observe_claim_delay(ENGINE_RUNTIME_SCHEDULE_TASK_CLAIM_DELAY, headers)
-        if claim.verdict is Verdict.TAKE_OVER and release_dead_schedule_lock(schedule_id, recover_point):
-            logger.warning("schedule(%s) lock of the dead run released", schedule_id)
-        runtime = BambooDjangoRuntime()
-        runtime.scope_to_message()
-        run_schedule_message(
-            runtime, process_id, node_id, schedule_id, callback_data_id, recover_point, headers
-        )
+    with _loud_when_given_up(schedule, message):
+        claim = _claim(SCHEDULE_TASK_NAME, message)
+        if claim is None:
+            return
+        with holding(claim, _DB_ERRORS):
+            _observe_claim_delay(ENGINE_RUNTIME_SCHEDULE_TASK_CLAIM_DELAY, headers)
+            if claim.verdict is Verdict.TAKE_OVER and release_dead_schedule_lock(schedule_id, recover_point):
+                logger.warning("schedule(%s) lock of the dead run released", schedule_id)
+            runtime = BambooDjangoRuntime()
+            runtime.scope_to_message()
+            run_schedule_message(
+                runtime, process_id, node_id, schedule_id, callback_data_id, recover_point, headers
+            )
 
 
 @shared_task(name=CLEAN_EXPIRED_LOG_TASK_NAME, ignore_result=True)
