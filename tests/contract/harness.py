@@ -22,6 +22,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 from bamboo_engine import api
 from bamboo_engine.eri import State
+from tests.contract.interrupts import InterruptHandle, InterruptPlan
 
 StateNames = Union[str, Iterable[str]]
 
@@ -85,6 +86,20 @@ class Harness(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, most harnesses hold nothing to release
         """Release resources (database rows, worker processes...)."""
+
+    @abc.abstractmethod
+    def inject_interrupt(
+        self, method: str, after: bool = False, times: int = 1, **match: Any
+    ) -> "InterruptHandle":
+        """Make the next ``times`` calls of runtime method ``method`` whose arguments equal ``match``
+        fail with one of the runtime's interrupt errors (a lost database connection).
+
+        Args:
+            after: fail once the call took effect (its write went through) instead of before it.
+
+        Returns:
+            A handle whose ``raised`` tells how many calls failed so far.
+        """
 
     # ------------------------------------------------------------------ waiting
     def wait_until(
@@ -258,6 +273,19 @@ class InMemoryHarness(Harness):
 
     def close(self) -> None:
         self.runtime.close()
+
+    def inject_interrupt(
+        self, method: str, after: bool = False, times: int = 1, **match: Any
+    ) -> InterruptHandle:
+        plan = InterruptPlan(method, match, after, times)
+        original = getattr(self.runtime, method)
+        handle = self.runtime.inject_interrupt(
+            method,
+            times=times,
+            after=after,
+            when=lambda *args, **kwargs: plan.matches(original, args, kwargs),
+        )
+        return InterruptHandle(lambda: handle.raised)
 
     def _pump(self, deadline: float) -> bool:
         # One full drain is all a synchronous runtime can do: afterwards nothing changes any more.
