@@ -136,6 +136,16 @@ def test_interrupt_after_a_node_finished_goes_on(harness, tmp_path, case):
     ran = [node_id for node_id in all_node_ids(tree) if harness.state(node_id) is not None]
     assert all(harness.state(node_id).loop == 1 for node_id in ran)
     assert harness.state_name(root_id) == FINISHED
+    assert_every_process_ended(harness, tree)
+
+
+def assert_every_process_ended(harness, tree):
+    """No process of the run is left alive (asleep or not) at any of its nodes."""
+    left = {
+        node_id: harness.runtime.get_process_id_with_current_node_id(node_id)
+        for node_id in all_node_ids(tree)
+    }
+    assert {node_id: pid for node_id, pid in left.items() if pid is not None} == {}
 
 
 def test_interrupt_after_entering_a_subprocess_goes_on(harness, tmp_path):
@@ -144,14 +154,17 @@ def test_interrupt_after_entering_a_subprocess_goes_on(harness, tmp_path):
     handle = harness.inject_interrupt("set_pipeline_stack", after=True, stack=[tree["id"], sub.id])
 
     harness.run_to_end(tree)
+    harness.run_until_idle()
 
     assert handle.raised == 1
     assert counter(tmp_path / "a")() == ["execute"]
+    assert_every_process_ended(harness, tree)
 
 
 def test_interrupt_after_a_callback_finished_the_node_goes_on(harness, tmp_path):
     act = counted("counting_callback_node", tmp_path / "a")
-    root_id = harness.start(linear_tree(act, counted("counting_node", tmp_path / "b")))
+    tree = linear_tree(act, counted("counting_node", tmp_path / "b"))
+    root_id = harness.start(tree)
     harness.wait_callback_ready(act.id)
     handle = harness.inject_interrupt("set_state", after=True, node_id=act.id, to_state=FINISHED)
 
@@ -165,3 +178,4 @@ def test_interrupt_after_a_callback_finished_the_node_goes_on(harness, tmp_path)
     assert harness.outputs(act.id)["called_back"] == 7
     schedule = harness.runtime.get_schedule_with_node_and_version(act.id, harness.state(act.id).version)
     assert (schedule.finished, schedule.expired, schedule.times) == (True, False, 1)
+    assert_every_process_ended(harness, tree)
