@@ -65,6 +65,24 @@ def test_a_later_callback_is_accepted_and_expires_the_failed_schedule(harness, c
     )
 
 
+def test_two_multiple_callbacks_back_to_back_where_the_first_fails(harness):
+    # Both fail, so whichever message takes the lock first is "the first": the order cannot matter.
+    node = activity("multi_callback_node", expected=2)
+    harness.start(linear_tree(node))
+    version = harness.wait_callback_ready(node.id)
+
+    for n in (1, 2):
+        assert_ok(api.callback(harness.runtime, node.id, version, {"n": n, "ok": False}))
+    harness.wait_until(
+        lambda: schedule_row(harness, node.id, version)[1], timeout=60, description="schedule expired"
+    )
+    harness.run_until_idle()
+
+    assert schedule_row(harness, node.id, version) == (False, True, 1)
+    assert harness.state_name(node.id) == FAILED
+    assert len(harness.outputs(node.id)["received"]) == 1
+
+
 def test_a_failed_poll_leaves_its_schedule_unfinished(harness):
     poll = activity("poll_node", on_poll="fail")
     harness.start(linear_tree(poll))
