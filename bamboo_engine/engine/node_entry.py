@@ -139,11 +139,27 @@ class NodeEntryMixin:
         return NodeEntry(loop, inner_loop, version)
 
     def _reenter_after_interrupt(self, node: Node, running_version: str) -> Optional[NodeEntry]:
-        """The interrupted attempt had set the node RUNNING; continue with that run if it is still current."""
+        """The interrupted attempt had set the node RUNNING; continue with that run if it is still current.
+
+        The run is still current while the state carries the version it wrote. That state may already
+        be FINISHED: the attempt was interrupted after its handler's own final write went through (an
+        event or gateway finished, an end event finished but not yet its pipeline). The handler then
+        runs again: its writes are idempotent for the same version and what it already did is in the
+        recover point (service calls, forks, end-event code), so the process goes on as if nothing had
+        happened. A FAILED state of the same version was written by the run too; a failed node waits
+        for an operator, which is what the process does then. Every operator action on a node
+        (retry, skip, forced fail) gives the state a new version, so nothing else can be mistaken for
+        the run's own write.
+        """
         state = self.runtime.get_state(node.id)
-        if state.name == states.RUNNING and state.version == running_version:
+        if state.version == running_version and state.name in (states.RUNNING, states.FINISHED):
             return NodeEntry(state.loop, state.inner_loop, state.version)
-        logger.info("node(%s) changed while its execute was interrupted (now %s), stop", node.id, state.name)
+        if state.version == running_version and state.name == states.FAILED:
+            logger.info("node(%s) failed before its execute was interrupted, the process waits", node.id)
+        else:
+            logger.info(
+                "node(%s) changed while its execute was interrupted (now %s), stop", node.id, state.name
+            )
         self._sleep()
         return None
 

@@ -224,6 +224,8 @@ class ScheduleStep:
         self.interrupter.check_and_set(
             ScheduleKeyPoint.NODE_NOT_RUNNING_CHECKED, node_not_running=node_not_running
         )
+        if not version_mismatch and node_not_running and self._settled_by_this_run(state):
+            return self._resume_settled(state, lock_held=False)
         if version_mismatch or node_not_running:
             logger.info(
                 "schedule(%s) of node(%s) is stale (version %s, state %s %s), expire it",
@@ -243,8 +245,42 @@ class ScheduleStep:
         state = self.runtime.get_state(self.node_id)
         if state.version == schedule.version and state.name == states.RUNNING:
             return state
+        if state.version == schedule.version and self._settled_by_this_run(state):
+            return self._resume_settled(state, lock_held=True)
         self.runtime.expire_schedule(schedule.id)
         self.runtime.release_schedule_lock(schedule.id)
+        return None
+
+    def _settled_by_this_run(self, state: State) -> bool:
+        """Whether the interrupted attempt of this message wrote the node's final state itself.
+
+        The attempt called the service (recorded in the recover point) and the state, still of the
+        schedule's version, is final: the attempt was interrupted after the write went through. Every
+        operator action on a node gives its state a new version, so a final state of the schedule's
+        version found by a recovered message that had run the service is its own.
+        """
+        recover_point = self.interrupter.recover_point
+        return (
+            recover_point is not None
+            and bool(recover_point.handler_data.service_scheduled)
+            and state.name in (states.FINISHED, states.FAILED)
+        )
+
+    def _resume_settled(self, state: State, lock_held: bool) -> Optional[State]:
+        """Go on from the interrupted attempt's own final write.
+
+        FINISHED: the handler runs again from the recover point (the service is not called again, its
+        writes are idempotent for the version) so the schedule is finished and the process goes on.
+        FAILED: the node waits for an operator, as after any failed schedule: the lock is given back
+        and the schedule left as it is.
+        """
+        if state.name == states.FINISHED:
+            logger.info("node(%s) finished before its schedule was interrupted, go on", self.node_id)
+            return state
+        logger.info("node(%s) failed before its schedule was interrupted, the process waits", self.node_id)
+        if lock_held:
+            self.runtime.release_schedule_lock(self.schedule_id)
+        self._wait()
         return None
 
     def _acquire_lock(self, schedule: Schedule) -> bool:

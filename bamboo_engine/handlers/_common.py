@@ -60,10 +60,20 @@ def die_result() -> ExecuteResult:
 
 
 def schedule_finished_result(next_node_id: Optional[str]) -> ScheduleResult:
-    """The schedule is over: the node moved on to ``next_node_id`` or failed (None)."""
+    """The schedule is over and the node moved on to ``next_node_id``: the engine finishes the schedule."""
     return ScheduleResult(
         has_next_schedule=False, schedule_after=-1, schedule_done=True, next_node_id=next_node_id
     )
+
+
+def schedule_waiting_result() -> ScheduleResult:
+    """No further poll and nothing to go on with: the node waits (for a callback, or failed).
+
+    A schedule that failed its node is not finished: the engine only gives its lock back, so the row
+    stays ``finished=False, expired=False`` (as upstream), a later callback for that version is still
+    accepted, and its message expires the schedule because the node is no longer RUNNING.
+    """
+    return ScheduleResult(has_next_schedule=False, schedule_after=-1, schedule_done=False, next_node_id=None)
 
 
 def finish_node(runtime, node_id: str, version: Optional[str], error_ignored: bool = False) -> None:

@@ -41,8 +41,9 @@ def evaluation_context(runtime, node: Node, pipeline_id: str, conditions: List[C
             "check node log for details."
         ) from err
     except ContextHydrateError as err:
+        logger.warning("gateway(%s) evaluation context hydrate failed: %s", node.id, err)
         raise ConditionEvaluationError(
-            f"evaluation context hydrate failed({err}), check node log for details."
+            f"evaluation context hydrate failed({err.error}), check node log for details."
         ) from err
     return {key: transform_escape_char(value) for key, value in hydrated.items()}
 

@@ -12,6 +12,7 @@ from bamboo_engine.handlers._common import (
     count_failed,
     fail_node,
     schedule_finished_result,
+    schedule_waiting_result,
     write_if_current,
 )
 from bamboo_engine.handlers._service_common import (
@@ -64,7 +65,7 @@ class ServiceScheduleMixin(ServiceHandlerBase):
                 outputs=execution_data.outputs,
                 phase="schedule",
             )
-            return schedule_finished_result(None)
+            return schedule_waiting_result()
 
         type_label = node_type_label(node)
         labelled(ENGINE_NODE_SCHEDULE_PRE_PROCESS_DURATION, type=type_label).observe(
@@ -115,14 +116,14 @@ class ServiceScheduleMixin(ServiceHandlerBase):
         )
         if self.stale:
             return self._drop_stale(schedule)
+        if next_node_id is None:
+            return schedule_waiting_result()
         return schedule_finished_result(next_node_id)
 
     def _drop_stale(self, schedule: Schedule) -> ScheduleResult:
         """The node changed under this poll (e.g. forced to fail): end its schedule, the process waits."""
         self.runtime.expire_schedule(schedule.id)
-        return ScheduleResult(
-            has_next_schedule=False, schedule_after=-1, schedule_done=False, next_node_id=None
-        )
+        return schedule_waiting_result()
 
     def _poll_service(self, process_info: ProcessInfo, schedule: Schedule, loop: int, inner_loop: int):
         """The service instance execute ran (inline first poll), else a fresh one as for a message.
@@ -220,9 +221,7 @@ class ServiceScheduleMixin(ServiceHandlerBase):
                 self.stale = True
                 return self._drop_stale(schedule)
         if schedule.type != ScheduleType.POLL:
-            return ScheduleResult(
-                has_next_schedule=False, schedule_after=-1, schedule_done=False, next_node_id=None
-            )
+            return schedule_waiting_result()
         schedule_after = service.schedule_after(schedule, execution_data, root_data)
         return ScheduleResult(
             has_next_schedule=True,

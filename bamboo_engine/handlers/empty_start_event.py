@@ -37,11 +37,12 @@ class EmptyStartEventHandler(NodeHandler):
                 self._freeze(keys, inner_loop)
             except (ContextHydrateError, RenderInfrastructureError) as err:
                 logger.warning("start event(%s) pre render failed: %s", node.id, err)
+                cause = err.error if isinstance(err, ContextHydrateError) else err
                 return fail_node(
                     self.runtime,
                     node,
                     version,
-                    f"pre render keys hydrate failed({err}), check node log for details",
+                    f"context hydrate failed({cause}), check node log for details.",
                 )
         finish_node(self.runtime, node.id, version)
         return next_result(node.target_nodes[0])

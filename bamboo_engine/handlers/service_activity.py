@@ -65,7 +65,9 @@ class ServiceActivityHandler(ServiceScheduleMixin):
         try:
             inputs = self._prepare_inputs(process_info, data, root_inputs, loop, inner_loop)
         except InputsPrepareError as err:
-            inputs = {**copy.deepcopy(data.plain_inputs()), **loop_inputs(loop, inner_loop)}
+            # As upstream: the execution inputs of a node whose inputs could not be prepared are its
+            # plain inputs only.
+            inputs = copy.deepcopy(data.plain_inputs())
             return self._fail_before_service(str(err), inputs, loop, inner_loop, version)
         try:
             service = self._service(process_info, version, loop, inner_loop)
@@ -144,7 +146,9 @@ class ServiceActivityHandler(ServiceScheduleMixin):
             ) from err
         except ContextHydrateError as err:
             logger.warning("node(%s) inputs hydrate failed: %s", self.node.id, err)
-            raise InputsPrepareError(f"inputs hydrate failed({err}), check node log for details") from err
+            raise InputsPrepareError(
+                f"inputs hydrate failed({err.error}), check node log for details"
+            ) from err
         try:
             return Template(to_render).render(hydrated)
         except RenderInfrastructureError as err:

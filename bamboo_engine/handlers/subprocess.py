@@ -78,5 +78,7 @@ class SubProcessHandler(NodeHandler):
             raise ParamsRenderError(f"params render failed(render infrastructure error: {err})") from err
         except ContextHydrateError as err:
             logger.warning("subprocess(%s) params hydrate failed: %s", self.node.id, err)
-            raise ParamsRenderError(f"params hydrate failed({err}), check node log for details") from err
+            raise ParamsRenderError(
+                f"context hydrate failed({err.error}), check node log for details."
+            ) from err
         return params

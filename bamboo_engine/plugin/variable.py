@@ -46,8 +46,12 @@ class LazyVariable(SpliceVariable):
 
     Class attributes:
         code: the code trees use as ``custom_type``.
-        specific_exceptions: errors rendered as ``"Error: <message>"`` (the Django runtime sets this
-            from ``VARIABLE_SPECIFIC_EXCEPTIONS``); any other error yields the raw value (quirk).
+        specific_exceptions: for direct callers of :meth:`get`: errors rendered as
+            ``"Error: <message>"`` (``pipeline.core.data.var.LazyVariable`` reads the
+            ``VARIABLE_SPECIFIC_EXCEPTIONS`` setting); any other error yields the raw value (quirk).
+
+    A pipeline run does not go through :meth:`get`: the engine asks :meth:`get_value` (see
+    :class:`LazyVariableAdapter`), so an error there fails the node that needs the variable.
     """
 
     code: Optional[str] = None
@@ -64,6 +68,7 @@ class LazyVariable(SpliceVariable):
         self.inner_loop = -1
 
     def get(self) -> Any:
+        """The value for a direct caller: errors give ``"Error: ..."`` or the raw value (see above)."""
         try:
             return self.get_value()
         except self.specific_exceptions as err:
@@ -78,6 +83,11 @@ class LazyVariable(SpliceVariable):
 
 class LazyVariableAdapter(ERIVariable):
     """The ERI compute variable: renders its source value, then builds and asks the plugin variable.
+
+    It calls ``get_value()`` itself, without :meth:`LazyVariable.get`'s fallbacks: an error of the
+    variable propagates, so the engine fails the node whose inputs (or params, conditions, outputs)
+    need it (``"inputs hydrate failed(<error>), ..."``), as upstream does, instead of running the node
+    with the unresolved source value.
 
     Args:
         variable_cls: a :class:`LazyVariable` subclass.
@@ -106,4 +116,4 @@ class LazyVariableAdapter(ERIVariable):
             name=self.key, value=self.value.get(), context={}, pipeline_data=self.pipeline_data
         )
         variable.inner_loop = self.inner_loop
-        return variable.get()
+        return variable.get_value()

@@ -124,21 +124,37 @@ class TestingHelpersMixin:
             f"pending tasks: {[(t.kind, t.kwargs.get('node_id')) for t in self.pending_tasks()]}"
         )
 
-    def inject_interrupt(self, method: str, times: int = 1, skip: int = 0) -> InjectedInterrupt:
+    def inject_interrupt(
+        self,
+        method: str,
+        times: int = 1,
+        skip: int = 0,
+        after: bool = False,
+        when: Optional[Callable[..., bool]] = None,
+    ) -> InjectedInterrupt:
         """Make runtime method ``method`` raise :class:`InMemoryInterruptError` like a DB error would.
 
         Args:
             method: runtime method name, e.g. ``"set_state"`` or ``"set_execution_data"``.
             times: how many calls raise.
             skip: how many calls pass before the first one raises.
+            after: raise once the call has taken effect (its write went through, then the connection
+                was lost) instead of before it.
+            when: called with the call's arguments; calls for which it returns False are neither
+                counted nor interrupted (e.g. ``lambda **kw: kw.get("to_state") == "FINISHED"``).
         """
         original = getattr(self, method)
         handle = InjectedInterrupt(method, times, skip)
 
         def interrupted(*args, **kwargs):
-            if handle.should_raise():
+            if when is not None and not when(*args, **kwargs):
+                return original(*args, **kwargs)
+            if not after and handle.should_raise():
                 raise InMemoryInterruptError(f"injected interruption of {method} (call {handle.calls})")
-            return original(*args, **kwargs)
+            result = original(*args, **kwargs)
+            if after and handle.should_raise():
+                raise InMemoryInterruptError(f"injected interruption after {method} (call {handle.calls})")
+            return result
 
         setattr(self, method, interrupted)
         return handle

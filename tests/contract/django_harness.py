@@ -25,11 +25,20 @@ import heapq
 import itertools
 import os
 import time
+from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
 
 from tests.contract.harness import DEFAULT_TIMEOUT, Harness
+from tests.contract.interrupts import (
+    INJECTABLE_METHODS,
+    InterruptHandle,
+    InterruptPlan,
+    patch_method,
+    remove_plans,
+    write_plan,
+)
 
 CONTRACT_QUEUE = "ct"
 SQLITE_SETTINGS = "tests.django_settings"
@@ -190,6 +199,18 @@ class DjangoSQLiteHarness(_RegistryHarness):
     def close(self) -> None:
         _clear_runtime_caches()
 
+    def inject_interrupt(
+        self, method: str, after: bool = False, times: int = 1, **match: Any
+    ) -> InterruptHandle:
+        from django.db import OperationalError
+
+        from pipeline.eri.runtime import BambooDjangoRuntime
+
+        # The task bodies build their own runtime: patch the class (undone at teardown).
+        plan = InterruptPlan(method, match, after, times)
+        count = patch_method(BambooDjangoRuntime, plan, OperationalError, self.monkeypatch.setattr)
+        return InterruptHandle(count)
+
 
 def django_sqlite_harness(request: pytest.FixtureRequest) -> Harness:
     # The parameter's django_db mark made pytest-django open the (flushed after each test) test database.
@@ -209,11 +230,25 @@ class DjangoMariaDBHarness(_RegistryHarness):
     #: Seconds the worker and queues must stay idle, twice in a row, to call the runtime idle.
     idle_gap = 0.2
 
-    def __init__(self, worker: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, worker: Any, monkeypatch: pytest.MonkeyPatch, probe_dir: Path) -> None:
         from pipeline.eri.runtime import BambooDjangoRuntime
 
         super().__init__(BambooDjangoRuntime(), monkeypatch)
         self.worker = worker
+        self.probe_dir = probe_dir
+        self._plans: List[InterruptPlan] = []
+
+    def inject_interrupt(
+        self, method: str, after: bool = False, times: int = 1, **match: Any
+    ) -> InterruptHandle:
+        if method not in INJECTABLE_METHODS:
+            raise ValueError(f"the contract worker can not interrupt {method} (see INJECTABLE_METHODS)")
+        plan = InterruptPlan(method, match, after, times)
+        self._plans.append(plan)
+        return write_plan(self.probe_dir, plan)
+
+    def close(self) -> None:
+        remove_plans(self.probe_dir, self._plans)
 
     def run(self, tree: dict, **options: Any):
         options.setdefault("queue", CONTRACT_QUEUE)
@@ -278,7 +313,7 @@ def django_mariadb_harness(request: pytest.FixtureRequest) -> Harness:
         queues,
         {"BAMBOO_CELERY_IMPORTS": "tests.integration.worker_plugins", "BAMBOO_CONTRACT_PLUGINS": "1"},
     )
-    return DjangoMariaDBHarness(worker, request.getfixturevalue("monkeypatch"))
+    return DjangoMariaDBHarness(worker, request.getfixturevalue("monkeypatch"), session.probe_dir)
 
 
 #: ``(pytest id, factory)`` appended to ``tests.contract.conftest.HARNESS_FACTORIES``.

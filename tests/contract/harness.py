@@ -22,6 +22,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 from bamboo_engine import api
 from bamboo_engine.eri import State
+from tests.contract.interrupts import InterruptHandle, InterruptPlan
 
 StateNames = Union[str, Iterable[str]]
 
@@ -89,6 +90,20 @@ class Harness(abc.ABC):
     def install_faults(self) -> None:
         """Arm the runtime fault of :mod:`tests.contract.faults` (nodes opt in through an input)."""
         raise NotImplementedError(f"{type(self).__name__} cannot inject runtime faults")
+
+    def inject_interrupt(
+        self, method: str, after: bool = False, times: int = 1, **match: Any
+    ) -> "InterruptHandle":
+        """Make the next ``times`` calls of runtime method ``method`` whose arguments equal ``match``
+        fail with one of the runtime's interrupt errors (a lost database connection).
+
+        Args:
+            after: fail once the call took effect (its write went through) instead of before it.
+
+        Returns:
+            A handle whose ``raised`` tells how many calls failed so far.
+        """
+        raise NotImplementedError(f"{type(self).__name__} can not inject interrupts")
 
     # ------------------------------------------------------------------ waiting
     def wait_until(
@@ -267,6 +282,19 @@ class InMemoryHarness(Harness):
 
     def close(self) -> None:
         self.runtime.close()
+
+    def inject_interrupt(
+        self, method: str, after: bool = False, times: int = 1, **match: Any
+    ) -> InterruptHandle:
+        plan = InterruptPlan(method, match, after, times)
+        original = getattr(self.runtime, method)
+        handle = self.runtime.inject_interrupt(
+            method,
+            times=times,
+            after=after,
+            when=lambda *args, **kwargs: plan.matches(original, args, kwargs),
+        )
+        return InterruptHandle(lambda: handle.raised)
 
     def _pump(self, deadline: float) -> bool:
         # One full drain is all a synchronous runtime can do: afterwards nothing changes any more.

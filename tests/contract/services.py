@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
 FAIL_MESSAGE = "fail_node failed on purpose"
 RAISE_MESSAGE = "raise_node exploded on purpose"
 END_EVENT_RAISE_MESSAGE = "end event exploded on purpose"
+VARIABLE_RAISE_MESSAGE = "variable exploded on purpose"
 UNREGISTERED_VARIABLE = "contract_unregistered_var"
 
 
@@ -117,7 +118,10 @@ class CallbackService(Service):
 
 
 class MultiCallbackService(Service):
-    """MULTIPLE_CALLBACK mode: collects ``callback_data["n"]`` and finishes after ``expected`` callbacks."""
+    """MULTIPLE_CALLBACK mode: collects ``callback_data["n"]`` and finishes after ``expected`` callbacks.
+
+    A callback carrying ``{"ok": False}`` makes the schedule fail.
+    """
 
     __need_schedule__ = True
     __multi_callback_enabled__ = True
@@ -130,8 +134,41 @@ class MultiCallbackService(Service):
         received = list(data.get_one_of_outputs("received", []) or [])
         received.append((callback_data or {}).get("n"))
         data.set_outputs("received", received)
+        if (callback_data or {}).get("ok", True) is False:
+            data.set_outputs("ex_data", FAIL_MESSAGE)
+            return False
         if len(received) >= int(data.get_one_of_inputs("expected", 2)):
             self.finish_schedule()
+        return True
+
+
+def _count_call(data: Any, what: str) -> None:
+    """Append ``what`` to the file named by input ``count_file``: a record any process can write."""
+    with open(data.get_one_of_inputs("count_file"), "a") as count_file:
+        count_file.write(f"{what}\n")
+
+
+class CountingService(Service):
+    """Records each ``execute`` call in the file of input ``count_file`` (the node runs in any process)."""
+
+    def execute(self, data, parent_data):
+        _count_call(data, "execute")
+        data.set_outputs("counted", True)
+        return True
+
+
+class CountingCallbackService(Service):
+    """CALLBACK mode; records each ``execute`` and ``schedule`` call in the file of input ``count_file``."""
+
+    __need_schedule__ = True
+
+    def execute(self, data, parent_data):
+        _count_call(data, "execute")
+        return True
+
+    def schedule(self, data, parent_data, callback_data=None):
+        _count_call(data, "schedule")
+        data.set_outputs("called_back", (callback_data or {}).get("n"))
         return True
 
 
@@ -251,13 +288,13 @@ class UpperVariable(LazyVariable):
 
 
 class RaisingVariable(LazyVariable):
-    """Lazy variable whose ``get_value`` raises a generic error (the raw value is used instead)."""
+    """Lazy variable whose ``get_value`` raises a generic error (the node needing it fails)."""
 
     code = "contract_raising_var"
     name = "raising"
 
     def get_value(self):
-        raise RuntimeError("variable exploded on purpose")
+        raise RuntimeError(VARIABLE_RAISE_MESSAGE)
 
 
 SERVICES: Dict[str, type] = {
@@ -272,6 +309,8 @@ SERVICES: Dict[str, type] = {
     "poll_forever_node": PollForeverService,
     "hook_node": HookRecordingService,
     "hook_poll_node": HookPollService,
+    "counting_node": CountingService,
+    "counting_callback_node": CountingCallbackService,
 }
 #: A second version of a code, to check that ``component.version`` selects the implementation.
 VERSIONED_SERVICES: Tuple[Tuple[str, str, type], ...] = (("copy_node", "v2", CopyV2Service),)

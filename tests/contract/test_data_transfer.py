@@ -11,7 +11,7 @@ from bamboo_engine.builder import (
     Var,
 )
 from bamboo_engine.eri import ContextValueType
-from tests.contract.services import UNREGISTERED_VARIABLE, RaisingVariable, UpperVariable
+from tests.contract.services import UNREGISTERED_VARIABLE, UpperVariable
 from tests.contract.trees import activity, linear_tree, plain, splice, subprocess
 
 pytestmark = pytest.mark.contract
@@ -215,17 +215,6 @@ def test_every_variable_kind(harness):
     assert values["${s}"].type == ContextValueType.SPLICE
     assert values["${p}"].type == ContextValueType.PLAIN
     assert harness.runtime.get_data_inputs(act.id)["lazy_in"].value == lazy_key
-
-
-def test_lazy_variable_error_yields_its_raw_value(harness):
-    data = Data()
-    data.inputs["${p}"] = plain("x")
-    data.inputs["${l}"] = lazy("${p}-raw", code=RaisingVariable.code)
-    act = activity("copy_node", seen=splice("${l}"))
-
-    harness.run_to_end(linear_tree(act, data=data))
-
-    assert harness.outputs(act.id)["seen"] == "x-raw"
 
 
 def test_explicit_need_render_false_keeps_the_template(harness):

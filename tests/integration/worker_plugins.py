@@ -8,8 +8,9 @@
 * A watchdog: when the pytest process that started the worker (``BAMBOO_TEST_PARENT_PID``) is gone,
   the worker terminates its own process group, so a killed test run leaves no worker behind.
 * With ``BAMBOO_CONTRACT_PLUGINS=1``: the plugins of the contract suite (``tests.contract.services``)
-  are registered in the component framework, and its runtime fault (``tests.contract.faults``) is armed,
-  for the contract suite's ``django-mariadb`` harness.
+  are registered in the component framework, its runtime fault (``tests.contract.faults``) is armed, and
+  the runtime's writes follow the interrupt plans the contract tests drop into the probe directory
+  (``tests.contract.interrupts``), for the contract suite's ``django-mariadb`` harness.
 * The components of ``tests.integration.broken_plugins``.
 """
 
@@ -69,5 +70,7 @@ if os.environ.get(PARENT_PID_ENV):
 
 if os.environ.get("BAMBOO_CONTRACT_PLUGINS") == "1":
     from tests.contract.django_harness import register_contract_plugins
+    from tests.contract.interrupts import install_from_environment
 
     register_contract_plugins()
+    install_from_environment()

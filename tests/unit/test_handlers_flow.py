@@ -317,7 +317,8 @@ class TestScheduleFailures:
         out = outputs(rt, act.id)
         assert "RuntimeError: poll exploded" in out["ex_data"] and out["_result"] is False
         schedule = rt.get_schedule_with_node_and_version(act.id, rt.get_state(act.id).version)
-        assert schedule.finished and schedule.times == 1
+        # a failed schedule is left unfinished (and unexpired), as upstream
+        assert (schedule.finished, schedule.expired, schedule.times) == (False, False, 1)
         assert not rt.has_state(end.id)
 
     def test_schedule_failure_of_error_ignorable_node_continues(self):

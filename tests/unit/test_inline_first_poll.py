@@ -152,7 +152,9 @@ def test_a_failed_inline_poll_fails_the_node_and_the_process_sleeps():
     assert rt.get_execution_data_outputs(act)["_result"] is False
     assert process_of(rt, tree["id"]).asleep
     record = schedule_record(rt, act)
-    assert (record.finished, record.scheduling, record.schedule_times) == (True, False, 1)
+    # a failed schedule is left unfinished, as after a poll message
+    assert (record.finished, record.expired, record.scheduling) == (False, False, False)
+    assert record.schedule_times == 1
     assert CALLS["schedule"] == 1
 
 

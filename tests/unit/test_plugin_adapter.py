@@ -294,10 +294,15 @@ def test_lazy_variable_adapter_renders_and_computes():
     assert adapter.get() == "ABC:bob:2"
 
 
-def test_lazy_variable_errors_quirk():
-    assert LazyVariableAdapter(Upper, "${v}", _Source("bad"), {}).get() == "bad"
+def test_lazy_variable_errors_quirk_is_for_direct_callers_only():
+    assert Upper("${v}", "bad", {}, {}).get() == "bad"
 
     class Specific(Upper):
         specific_exceptions = (LookupError,)
 
-    assert LazyVariableAdapter(Specific, "${v}", _Source("specific"), {}).get() == "Error: specific"
+    assert Specific("${v}", "specific", {}, {}).get() == "Error: specific"
+    # the engine's adapter lets the error through: the node needing the variable fails
+    with pytest.raises(KeyError, match="bad value"):
+        LazyVariableAdapter(Upper, "${v}", _Source("bad"), {}).get()
+    with pytest.raises(LookupError, match="specific"):
+        LazyVariableAdapter(Specific, "${v}", _Source("specific"), {}).get()

@@ -59,9 +59,10 @@ class LazyVariable(plugin_variable.LazyVariable, SpliceVariable, metaclass=Regis
     """A variable computed when first used: ``LazyVariable(name, value, context, pipeline_data)``.
 
     Implement ``get_value()`` with ``self.value`` (the splice-rendered source value),
-    ``self.pipeline_data`` (root pipeline data inputs) and ``self.inner_loop``. Errors of a type in
-    the ``VARIABLE_SPECIFIC_EXCEPTIONS`` setting render as ``"Error: <message>"``; any other error
-    yields the raw value.
+    ``self.pipeline_data`` (root pipeline data inputs) and ``self.inner_loop``. In a pipeline run an
+    error of ``get_value()`` fails the node that needs the variable. A direct ``get()`` call instead
+    renders errors of a type in the ``VARIABLE_SPECIFIC_EXCEPTIONS`` setting as ``"Error: <message>"``
+    and yields the raw value for any other error.
 
     Class attributes: ``code`` (required to register), ``name``, ``form``, ``type`` (``"general"``,
     ``"meta"``, ...), ``tag``, ``meta_tag``.
