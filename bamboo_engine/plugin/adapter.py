@@ -7,7 +7,7 @@ in-memory one here, the Django one later) drives plugins the same way.
 import functools
 import inspect
 import logging
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Type
 
 from bamboo_engine.eri.interfaces import Service as ERIService
 from bamboo_engine.eri.models.event import HookType
@@ -17,12 +17,12 @@ from bamboo_engine.plugin.data import DataObject
 PLUGIN_LOGGER_NAME = "bamboo_engine.plugin"
 
 
-def _data_object(data: Any) -> DataObject:
+def _data_object(data: Any, cls: Type[DataObject]) -> DataObject:
     if data is None:
-        return DataObject(inputs={}, outputs={})
+        return cls(inputs={}, outputs={})
     if isinstance(data, dict):
-        return DataObject(inputs=data, outputs={})
-    return DataObject(inputs=data.inputs, outputs=data.outputs)
+        return cls(inputs=data, outputs={})
+    return cls(inputs=data.inputs, outputs=data.outputs)
 
 
 def _copy_back(data: Any, data_object: DataObject) -> None:
@@ -74,7 +74,14 @@ class ServiceAdapter(ERIService):
     Args:
         service: a :class:`bamboo_engine.plugin.Service` instance.
         inner_loop: the node's inner loop counter (informational).
+
+    Attributes:
+        data_object_class: the class of the ``data`` / ``parent_data`` objects the plugin receives. A
+            runtime whose plugins check ``isinstance`` against their framework's own DataObject (the
+            Django runtime: ``pipeline.core.data.base.DataObject``) names that subclass here.
     """
+
+    data_object_class: Type[DataObject] = DataObject
 
     def __init__(self, service, inner_loop: int = -1):
         self.service = service
@@ -89,7 +96,8 @@ class ServiceAdapter(ERIService):
         announce: Optional[Callable[[DataObject, DataObject], None]] = None,
         **kwargs: Any,
     ) -> bool:
-        data_object, parent_data = _data_object(data), _data_object(root_pipeline_data)
+        cls = self.data_object_class
+        data_object, parent_data = _data_object(data, cls), _data_object(root_pipeline_data, cls)
         try:
             if announce is not None:
                 announce(data_object, parent_data)

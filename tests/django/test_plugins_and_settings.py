@@ -9,6 +9,7 @@ from bamboo_engine.config import Settings
 from bamboo_engine.eri.models.runtime import ExecutionData
 from bamboo_engine.plugin import DataObject, Service
 from pipeline.component_framework.library import ComponentLibrary
+from pipeline.core.data.base import DataObject as PipelineDataObject
 from pipeline.eri import signals
 from pipeline.eri.apps import copy_sandbox_settings, validate_settings
 from pipeline.eri.imp.service import ServiceWrapper
@@ -51,6 +52,30 @@ def test_get_service_uses_the_component_library(runtime, echo_component):
     assert isinstance(sent[0]["data"], DataObject) and sent[0]["data"].outputs == {"y": 3}
     with pytest.raises(ComponentNotExistException):
         runtime.get_service("eri_test_echo", "v9")
+
+
+def test_plugins_receive_the_pipeline_data_object(runtime):
+    seen = []
+
+    class _Inspect(Service):
+        def execute(self, data, parent_data):
+            seen.extend([data, parent_data])
+            return True
+
+    class _InspectComponent:
+        code = "eri_test_inspect"
+        bound_service = _Inspect
+
+    ComponentLibrary.register_component(_InspectComponent.code, "v1", _InspectComponent)
+    try:
+        service = runtime.get_service("eri_test_inspect", "v1", name="inspect")
+        service.setup_runtime_attributes(id="n1", version="v1", loop=1, inner_loop=1, root_pipeline_id="r")
+        assert service.execute(ExecutionData({"x": 1}, {}), ExecutionData({}, {}))
+    finally:
+        ComponentLibrary.components.pop(_InspectComponent.code, None)
+    # plugins written for the Django framework check against its own class
+    assert [type(obj) for obj in seen] == [PipelineDataObject, PipelineDataObject]
+    assert seen[0].get_one_of_inputs("x") == 1
 
 
 def test_node_logs_are_stored_per_run(runtime):

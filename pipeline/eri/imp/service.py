@@ -16,6 +16,7 @@ from django.utils.module_loading import import_string
 from bamboo_engine.eri.models.runtime import CallbackData
 from bamboo_engine.plugin import DataObject, ServiceAdapter
 from pipeline.conf import settings
+from pipeline.core.data.base import DataObject as PipelineDataObject
 from pipeline.eri import signals
 from pipeline.eri.log import get_logger
 
@@ -50,6 +51,8 @@ def _exception_class(entry: Any) -> Type[BaseException]:
 
 class ServiceWrapper(ServiceAdapter):
     """Wraps a plugin service instance (``component_cls.bound_service(name=...)``) for the engine."""
+
+    data_object_class = PipelineDataObject
 
     def __init__(self, service, inner_loop: int = -1):
         super().__init__(service, inner_loop=inner_loop)
