@@ -24,6 +24,9 @@ INSTALLED_APPS = [
     "pipeline.variable_framework",
     "pipeline.contrib.plugin_execute",
 ]
+# The playground's plugins (debug_node, sleep_timer, callback_node, ...) are what the tests run; the
+# playground project registers them the same way (playground/settings.py).
+COMPONENT_PATH = ["playground.components.collections"]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
