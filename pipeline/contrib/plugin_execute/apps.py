@@ -8,3 +8,6 @@ class PluginExecuteConfig(AppConfig):
     label = "plugin_execute"
     verbose_name = "Plugin execute"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from pipeline.contrib.plugin_execute import tasks  # noqa: F401 - registers the Celery tasks by name
