@@ -188,7 +188,7 @@ class Context:
         Args:
             data_outputs: the node's output mapping ``{origin_key: context_key}``.
             execution_data_outputs: the outputs the node produced.
-            node: the node; a loop-enabled node aggregates its iterations instead (execution.md §6).
+            node: the node; a loop-enabled node aggregates its iterations instead.
         """
         if node is not None and node.loop_enabled:
             update = self._loop_aggregation_update(pipeline_id, data_outputs, execution_data_outputs, node)

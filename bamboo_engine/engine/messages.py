@@ -1,6 +1,6 @@
 """The execute/schedule message format and what a task consumer does with one message.
 
-Every runtime sends the same keyword arguments (django-runtime.md §4) and runs a received message the
+Every runtime sends the same keyword arguments and runs a received message the
 same way (build the interrupter, call the engine); only transport and headers differ, so both halves
 live here once.
 """

@@ -137,7 +137,7 @@ class ServiceHandlerBase(NodeHandler):
         root_pipeline_data: ExecutionData,
         callback_data: Optional[CallbackData] = None,
     ) -> None:
-        """Dispatch a service hook; hook errors never affect the node (components.md §7)."""
+        """Dispatch a service hook; hook errors never affect the node."""
         try:
             if not service.need_run_hook():
                 return

@@ -1,4 +1,4 @@
-"""Modules injected into templates with ``Settings.MAKO_SANDBOX_IMPORT_MODULES`` (data-and-templates.md §4).
+"""Modules injected into templates with ``Settings.MAKO_SANDBOX_IMPORT_MODULES``.
 
 A deny-list keeps interpreter-level modules (``os``, ``sys``, ``subprocess``, ``pickle``, ...) out of reach
 whatever the host configures; a dotted alias (``"a.b"``) binds the module under nested namespace objects.

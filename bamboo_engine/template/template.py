@@ -1,4 +1,4 @@
-"""``Template``: find, reference and render ``${...}`` fragments in strings and containers (§3)."""
+"""``Template``: find, reference and render ``${...}`` fragments in strings and containers."""
 
 import re
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple

@@ -1,4 +1,4 @@
-"""Unit-test kit for plugin components (components.md §4); built on ``unittest.mock`` only.
+"""Unit-test kit for plugin components; built on ``unittest.mock`` only.
 
 Example::
 

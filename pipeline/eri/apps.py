@@ -1,4 +1,4 @@
-"""App config of the Django runtime (django-runtime.md §1)."""
+"""App config of the Django runtime."""
 
 from django.apps import AppConfig
 

@@ -1,4 +1,4 @@
-"""Django signals of the runtime (django-runtime.md §7)."""
+"""Django signals of the runtime."""
 
 from django.dispatch import Signal
 
