@@ -161,7 +161,7 @@ class Context:
                 rendered = variable.get()
         except RenderInfrastructureError:
             raise
-        except Exception as err:  # noqa: BLE001 - reported per key; hydrate decides to raise or mute
+        except Exception as err:  # reported per key; hydrate decides to raise or mute
             if isinstance(err, self._interrupt_errors()):
                 raise
             logger.warning("context value %s resolve failed: %s", key, err, exc_info=True)

@@ -292,7 +292,7 @@ class ScheduleStep:
     def _wait_quietly(self) -> None:
         try:
             self._wait()
-        except Exception:  # noqa: BLE001 - the interrupt being handled is the error that matters
+        except Exception:  # the interrupt being handled is the error that matters
             logger.exception("process(%s) could not be put to sleep after an interrupt", self.process_id)
 
     # -- a taken lock ----------------------------------------------------------------------------

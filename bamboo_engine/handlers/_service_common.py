@@ -82,7 +82,7 @@ def exception_ex_data(service, err: Exception) -> str:
     if brief_exceptions is not None:
         try:
             brief = tuple(brief_exceptions())
-        except Exception:  # noqa: BLE001 - a broken setting must not hide the plugin's own error
+        except Exception:  # a broken setting must not hide the plugin's own error
             logger.exception("node service brief_exceptions() failed, ex_data keeps the traceback")
             brief = ()
         if brief and isinstance(err, brief):
@@ -166,7 +166,7 @@ class ServiceHandlerBase(NodeHandler):
         runtime_hook, exception_hook, success_hook = _PHASE_HOOKS[phase]
         try:
             succeeded = call()
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - plugin code may raise anything
             count_exception(self.node, phase)
             logger.warning("node(%s) service %s raised:\n%s", self.node.id, phase, traceback.format_exc())
             ex_data = exception_ex_data(service, err)

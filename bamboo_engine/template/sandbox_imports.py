@@ -81,7 +81,7 @@ def _import_allowed(module_path: str, alias: str) -> Optional[Any]:
         return None
     try:
         return importlib.import_module(module_path)
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - a broken module is left out, logged
         logger.warning("sandbox import of module %r failed: %s", module_path, err)
         return None
 

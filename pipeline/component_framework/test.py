@@ -213,7 +213,7 @@ class ComponentTestMixin:
                 self._run_case(case)
             except AssertionError as err:
                 failures.append(f"{label}: {err}")
-            except Exception:
+            except Exception:  # noqa: BLE001 - reported with its traceback
                 failures.append(f"{label}: raised\n{traceback.format_exc()}")
         if failures:
             self._test_fail(failures)

@@ -16,5 +16,5 @@ except ImportError:
     COMPONENT_PATH = ["playground.components.collections"]
 
 PLUGIN_APPS = ["pipeline", "pipeline.component_framework", "pipeline.variable_framework"]
-INSTALLED_APPS = list(INSTALLED_APPS) + [app for app in PLUGIN_APPS if app not in INSTALLED_APPS]  # noqa: F405
+INSTALLED_APPS = list(INSTALLED_APPS) + [app for app in PLUGIN_APPS if app not in INSTALLED_APPS]
 ENABLE_EXAMPLE_COMPONENTS = True

@@ -1,4 +1,4 @@
-"""Every relative link of README.md, CONTRIBUTING.md and docs/*.md points to an existing file (and heading)."""
+"""Every relative link of README.md, CONTRIBUTING.md and docs/*.md points to an existing file and heading."""
 
 from pathlib import Path
 from typing import Optional

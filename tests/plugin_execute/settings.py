@@ -15,9 +15,5 @@ except ImportError:
     COMPONENT_PATH = ["playground.components.collections"]
 
 PLUGIN_EXECUTE_APPS = ["pipeline", "pipeline.component_framework", "pipeline.contrib.plugin_execute"]
-INSTALLED_APPS = list(INSTALLED_APPS) + [  # noqa: F405
-    app
-    for app in PLUGIN_EXECUTE_APPS
-    if app not in INSTALLED_APPS  # noqa: F405
-]
+INSTALLED_APPS = list(INSTALLED_APPS) + [app for app in PLUGIN_EXECUTE_APPS if app not in INSTALLED_APPS]
 ENABLE_EXAMPLE_COMPONENTS = True

@@ -119,7 +119,7 @@ def execute_task(task_id: int, invoke_count: int) -> bool:
     task = PluginExecuteTask.objects.get(id=task_id)
     try:
         service = build_service(task)
-    except Exception:
+    except Exception:  # noqa: BLE001 - the task fails with the traceback
         _guarded(task_id, invoke_count).update(**_archive_fields(False, {"ex_data": traceback.format_exc()}))
         return True
     data, parent_data = data_objects(task, service)
@@ -151,7 +151,7 @@ def schedule_task(
     task = PluginExecuteTask.objects.get(id=task_id)
     try:
         service = build_service(task)
-    except Exception:
+    except Exception:  # noqa: BLE001 - the task fails with the traceback
         _guarded(task_id, invoke_count).update(**_archive_fields(False, {"ex_data": traceback.format_exc()}))
         return Verdict.DONE
     data, parent_data = data_objects(task, service)
