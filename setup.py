@@ -37,7 +37,7 @@ setup(
             "pytest-django>=4.8,<5",
             "pytest-timeout>=2.3,<3",
             "ruff==0.8.4",
-            "mypy>=1.13,<2",
+            "mypy==1.20.2",
             "pre-commit>=3.5",
             "tox>=4",
             "PyMySQL>=1.1,<2",
