@@ -35,13 +35,11 @@ integration: install
 ## test: set up the virtualenv and run lint, type checks and the whole suite
 test: lint type unit integration
 
-# --- demo (owner: DEMO; playground/demo.py) ---
 .PHONY: demo
 ## demo: set up the virtualenv, migrate the playground's SQLite database, run two pipelines in-process
 demo: install
 	$(BIN)/python manage.py migrate --verbosity 0
 	$(BIN)/python -m playground.demo
-# --- end of demo ---
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -10,6 +10,7 @@ setup(
     description="A general-purpose process engine for Python with a Django + Celery runtime",
     long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
+    license="MIT",
     python_requires=">=3.11",
     packages=find_packages(include=["bamboo_engine", "bamboo_engine.*", "pipeline", "pipeline.*"]),
     include_package_data=True,
@@ -36,7 +37,7 @@ setup(
             "pytest-django>=4.8,<5",
             "pytest-timeout>=2.3,<3",
             "ruff==0.8.4",
-            "mypy>=1.13,<2",
+            "mypy==1.20.2",
             "pre-commit>=3.5",
             "tox>=4",
             "PyMySQL>=1.1,<2",
@@ -45,6 +46,9 @@ setup(
     },
     classifiers=[
         "Framework :: Django",
+        "Framework :: Django :: 4.2",
+        "Framework :: Django :: 5.2",
+        "License :: OSI Approved :: MIT License",
         "Programming Language :: Python :: 3.11",
     ],
 )

@@ -324,11 +324,11 @@ def get_node_debug_info(runtime: EngineRuntimeInterface, node_id: str):
     data = state = None
     try:
         data = runtime.get_data(node_id)
-    except Exception:
+    except Exception:  # noqa: BLE001 - any runtime error is reported in the result
         errors.append(traceback.format_exc())
     try:
         state = runtime.get_state(node_id)
-    except Exception:
+    except Exception:  # noqa: BLE001 - any runtime error is reported in the result
         errors.append(traceback.format_exc())
     return {"node": node, "data": data, "state": state, "err": errors}
 

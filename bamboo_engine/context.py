@@ -161,7 +161,7 @@ class Context:
                 rendered = variable.get()
         except RenderInfrastructureError:
             raise
-        except Exception as err:  # noqa: BLE001 - reported per key; hydrate decides to raise or mute
+        except Exception as err:  # reported per key; hydrate decides to raise or mute
             if isinstance(err, self._interrupt_errors()):
                 raise
             logger.warning("context value %s resolve failed: %s", key, err, exc_info=True)
@@ -188,7 +188,7 @@ class Context:
         Args:
             data_outputs: the node's output mapping ``{origin_key: context_key}``.
             execution_data_outputs: the outputs the node produced.
-            node: the node; a loop-enabled node aggregates its iterations instead (execution.md §6).
+            node: the node; a loop-enabled node aggregates its iterations instead.
         """
         if node is not None and node.loop_enabled:
             update = self._loop_aggregation_update(pipeline_id, data_outputs, execution_data_outputs, node)

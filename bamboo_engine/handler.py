@@ -1,7 +1,7 @@
 """Node handler base class and the registry mapping node types to handlers.
 
 Built-in handlers live in :mod:`bamboo_engine.handlers`, one module per node type, each registered with
-:func:`register_handler`; :func:`bamboo_engine.handlers.register` imports them all.
+:func:`register_handler`; importing the package registers them all. This module imports none of them.
 """
 
 import contextlib
@@ -132,7 +132,6 @@ class HandlerFactory:
     """Registry of handler classes by node type."""
 
     _handlers: Dict[NodeType, Type[NodeHandler]] = {}
-    _builtins_loaded = False
 
     @classmethod
     def add_handler(cls, type: NodeType, handler_cls: Type[NodeHandler]) -> None:  # noqa: A002
@@ -148,12 +147,6 @@ class HandlerFactory:
         """
         node_type = _as_node_type(node.type)
         handler_cls = cls._handlers.get(node_type) if node_type is not None else None
-        if handler_cls is None and not cls._builtins_loaded:
-            # Pure-Python users need not call handlers.register() themselves.
-            from bamboo_engine import handlers
-
-            handlers.register()
-            handler_cls = cls._handlers.get(node_type) if node_type is not None else None
         if handler_cls is None:
             raise NotFoundError(f"no handler registered for node({node.id}) of type {_type_name(node.type)}")
         return handler_cls(node, runtime, interrupter)

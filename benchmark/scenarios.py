@@ -1,4 +1,4 @@
-"""The benchmark scenarios (workloads of the benchmark spec) as plain data.
+"""The benchmark scenarios (reference workloads: trees of ``debug_node`` activities) as plain data.
 
 Standard library only: the driver imports this module inside either virtualenv (ours or upstream's).
 A scenario names a tree factory of ``tests/trees.py`` and how many copies of the tree start together.

@@ -17,7 +17,7 @@ SMOKE_SCENARIO = "17x2"
 
 
 def debug_service_class():
-    """``debug_node`` per the benchmark spec, as a pure plugin ``Service`` (no Django needed)."""
+    """``debug_node`` (execute, then one 0 s POLL), as a pure plugin ``Service`` (no Django needed)."""
     from bamboo_engine.plugin import Service, StaticIntervalGenerator
 
     class DebugService(Service):

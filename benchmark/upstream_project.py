@@ -6,7 +6,7 @@ checkout):
 * ``.bench-upstream-venv/`` — a virtualenv with the pins of ``benchmark/upstream-requirements.txt``;
 * ``.bench-upstream-project/`` — a minimal Django project written by the templates below: settings
   (MariaDB database, RabbitMQ vhost), a Celery app, and a ``debug_node``/``empty_node`` component
-  written from the benchmark spec.
+  written from the scenarios' description (``benchmark/scenarios.py``).
 
 Only the documented public API is used: ``INSTALLED_APPS`` entries, ``pipeline.eri.celery.queues``,
 ``Component``/``Service``, and (in the driver) ``bamboo_engine.api.run_pipeline`` with the builder.
@@ -96,7 +96,7 @@ app.autodiscover_tasks()
 '''
 
 _COMPONENTS = '''\
-"""``debug_node`` / ``empty_node`` written from the benchmark spec (not upstream's code)."""
+"""``debug_node`` / ``empty_node`` written for the benchmark (not upstream's code)."""
 
 from pipeline.component_framework.component import Component
 from pipeline.core.flow.activity import Service, StaticIntervalGenerator

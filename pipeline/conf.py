@@ -1,4 +1,4 @@
-"""One lazy accessor for the Django settings the runtime reads (django-runtime.md §8).
+"""One lazy accessor for the Django settings the runtime reads.
 
 ``from pipeline.conf import settings`` then ``settings.LOG_PERSISTENT_DAYS``: the value of the Django
 setting if the project defines it, else the default below. Nothing is read at import time, so modules

@@ -11,3 +11,7 @@ class ComponentNotExistException(PipelineException):
 
 class ConfigValidationError(PipelineException):
     """A Django setting read by the runtime has an invalid value (raised at app ready)."""
+
+
+class ComponentConflictError(PipelineException):
+    """Two components of the project declare the same code and version (raised when the second registers)."""

@@ -6,7 +6,7 @@
    inputs, then a summary node using a lazy variable.
 
 Both run on the settings' database and broker: with nothing configured, SQLite and the in-process worker
-of :mod:`playground.embedded` (the same tasks, runtime and engine as production). The exit code is 0
+of :mod:`pipeline.eri.embedded` (the same tasks, runtime and engine as production). The exit code is 0
 only when both finished with the expected states and outputs.
 
 ``python -m playground.demo --tree quickstart|richer`` prints a tree as JSON instead (for
@@ -150,7 +150,7 @@ def _wait(done: Callable[[], bool], what: str) -> None:
     from pipeline.management.control import is_embedded
 
     if is_embedded():
-        from playground.embedded import wait_until_settled
+        from pipeline.eri.embedded import wait_until_settled
 
         try:
             wait_until_settled(timeout=WAIT_TIMEOUT, done=done)

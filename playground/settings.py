@@ -14,7 +14,6 @@ Configured by environment variables (read once, when Django loads this module):
 * ``BAMBOO_PROMETHEUS_PORT``: when set, workers serve Prometheus metrics on that port.
 """
 
-import importlib.util
 import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlparse
@@ -41,7 +40,7 @@ _DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
 ]
-# django-runtime.md §1, in dependency order. Apps not present in this checkout yet are skipped.
+# The runtime's apps in dependency order.
 _PIPELINE_APPS = [
     "pipeline",
     "pipeline.eri",
@@ -55,16 +54,10 @@ _PIPELINE_APPS = [
     "pipeline.contrib.engine_admin",
     "django_celery_beat",
 ]
-
-
-def _importable(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-INSTALLED_APPS = _DJANGO_APPS + [app for app in _PIPELINE_APPS if _importable(app)]
+INSTALLED_APPS = _DJANGO_APPS + _PIPELINE_APPS
+# The playground's own plugins (demo and benchmark components, a lazy variable, custom end events),
+# discovered like any project's. They replace a shipped example of the same code (``example_component``).
+COMPONENT_PATH = ["playground.components.collections"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -151,6 +144,8 @@ def _use_pymysql() -> None:
 DATABASES = {"default": database_from_url(os.environ.get("BAMBOO_DB", "sqlite"))}
 
 # ---------------------------------------------------------------------------------------- Celery
+# ``memory://`` by default: the operator commands and the demo run the in-process worker of
+# pipeline.eri.embedded; any other broker needs worker processes (docs/workers.md).
 BROKER_URL = os.environ.get("BAMBOO_BROKER", "memory://")
 CELERY_BROKER_URL = BROKER_URL
 # An AMQP heartbeat makes Celery 5.5+ with the gevent pool stall about 0.1 s per message (about ten
@@ -159,15 +154,6 @@ CELERY_BROKER_URL = BROKER_URL
 CELERY_BROKER_HEARTBEAT = int(os.environ.get("BAMBOO_BROKER_HEARTBEAT", "0"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": False}
-
-# --- embedded default broker (owner: DEMO; the worker is playground/embedded.py) ---
-if BROKER_URL.startswith("memory://"):
-    # kombu's memory transport: queues in this process, consumed by embedded_worker(). Naming a host
-    # silences kombu's "No hostname was supplied" warning; its default 1 s queue poll would add up to a
-    # second to every message hop.
-    BROKER_URL = CELERY_BROKER_URL = "memory://localhost/"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.01}
-# --- end of the embedded default broker ---
 
 for _custom_queue in filter(None, os.environ.get("BAMBOO_QUEUES", "").split(",")):
     CELERY_QUEUES.extend(QueueResolver(_custom_queue).queues())

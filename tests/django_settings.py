@@ -8,6 +8,8 @@ that whichever package configures Django first in a whole-suite run, the others 
 import os
 import tempfile
 
+from django.db.backends.signals import connection_created
+
 SECRET_KEY = "tests-not-secret"
 DEBUG = False
 USE_TZ = True
@@ -24,6 +26,9 @@ INSTALLED_APPS = [
     "pipeline.variable_framework",
     "pipeline.contrib.plugin_execute",
 ]
+# The playground's plugins (debug_node, sleep_timer, callback_node, ...) are what the tests run; the
+# playground project registers them the same way (playground/settings.py).
+COMPONENT_PATH = ["playground.components.collections"]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -51,12 +56,24 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": _DB_PATH,
-        # Threads of one test write concurrently: wait for SQLite's single writer lock; WAL lets readers
-        # run meanwhile; durability does not matter for tests.
-        "OPTIONS": {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;"},
+        # Threads of one test write concurrently: wait for SQLite's single writer lock (WAL, set below,
+        # lets readers run meanwhile).
+        "OPTIONS": {"timeout": 30},
         "TEST": {"NAME": _DB_PATH + ".test"},
     }
 }
 CELERY_TASK_ALWAYS_EAGER = True
 # The admin tests' URLconf (they pin it with ``pytest.mark.urls`` too); nothing else serves URLs.
 ROOT_URLCONF = "tests.admin.urls"
+
+
+def _tune_sqlite(sender, connection, **kwargs):
+    # WAL lets readers run while a thread writes; durability does not matter for tests. A receiver rather
+    # than OPTIONS["init_command"], which the SQLite backend accepts only from Django 5.1 on.
+    # On the driver's connection: tests that record the statements Django sends never see these.
+    if connection.vendor == "sqlite":
+        connection.connection.execute("PRAGMA journal_mode=WAL")
+        connection.connection.execute("PRAGMA synchronous=OFF")
+
+
+connection_created.connect(_tune_sqlite, dispatch_uid="tests.django_settings.tune_sqlite")

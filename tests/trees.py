@@ -1,6 +1,6 @@
 """Reusable pipeline trees for engine, validator and benchmark tests.
 
-Builder-made trees follow the reference workloads of the benchmark spec; :func:`make_tree` hand-builds
+Builder-made trees are the benchmark's workloads (benchmark/scenarios.py); :func:`make_tree` hand-builds
 small (possibly invalid) trees from an edge list for validator tests.
 """
 

@@ -142,7 +142,7 @@ def _place(element, links, tree: dict) -> None:
     tree[slot] = node
 
 
-def build_tree(start_elem, id=None, data=None):  # noqa: A002 (spec signature)
+def build_tree(start_elem, id=None, data=None):  # noqa: A002 - upstream's published signature
     """Build the pipeline tree of the elements reachable from ``start_elem``.
 
     Args:
@@ -151,7 +151,7 @@ def build_tree(start_elem, id=None, data=None):  # noqa: A002 (spec signature)
         data: ``Data``, a data dict, or None for empty data.
 
     Returns:
-        The pipeline tree dict (see builder-and-tree.md); SubProcess/SubCanvas children are built
+        The pipeline tree dict (docs/builder.md); SubProcess/SubCanvas children are built
         recursively with their node id as tree id.
 
     Raises:

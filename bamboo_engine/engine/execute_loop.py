@@ -1,6 +1,6 @@
 """One ``execute`` message: push a process node by node until it sleeps, suspends, dies or hands over.
 
-Per node (execution.md §5): keep the process alive (wake, heartbeat), stop a child process at its
+Per node: keep the process alive (wake, heartbeat), stop a child process at its
 destination, record the current node, stop on a revoked root or a suspended pipeline, decide how the node
 is entered (fresh, re-entry, retry, appointment pause, rerun limit), set it RUNNING, run its handler,
 fire the finish hooks, and apply the handler's result.

@@ -124,7 +124,7 @@ def failsafe(engine: Any, step: FailsafeStep) -> Iterator[None]:
 def _target_of(step: FailsafeStep, err: Exception) -> FailureTarget:
     try:
         return step.failure_target()
-    except Exception as describe_err:  # noqa: BLE001 - e.g. the schedule row cannot be read either
+    except Exception as describe_err:
         logger.exception("finding the node of a %s step that raised %r failed", step.kind, err)
         return no_target(step.kind, step.process_id, f"finding it raised {describe_err!r}")
 

@@ -75,7 +75,7 @@ def run_execute_message(
             recover_point=recover_point,
             headers=headers,
         )
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - an undecodable message is dropped and counted
         failsafe.drop_undecodable(failsafe.EXECUTE, {"process_id": process_id, "node_id": node_id}, err)
         return
     Engine(runtime).execute(
@@ -114,7 +114,7 @@ def run_schedule_message(
             recover_point=recover_point,
             headers=headers,
         )
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - an undecodable message is dropped and counted
         message = {"process_id": process_id, "node_id": node_id, "schedule_id": schedule_id}
         failsafe.drop_undecodable(failsafe.SCHEDULE, dict(message, callback_data_id=callback_data_id), err)
         return

@@ -1,4 +1,4 @@
-"""Entering a node: the checks and state bookkeeping before its handler runs (execution.md §5 step 3–4).
+"""Entering a node: the checks and state bookkeeping before its handler runs.
 
 Stops the process on a revoked root or a suspended pipeline, and decides how the node is entered: fresh,
 re-entry of a finished node (its last run archived first), retry, appointment pause, or over the rerun

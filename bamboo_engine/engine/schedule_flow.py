@@ -1,6 +1,6 @@
 """One ``schedule`` message: drop stale ones, take the schedule lock, run the handler, settle the schedule.
 
-execution.md §2: a message is dropped if its schedule is finished; it expires the schedule and is dropped
+A message is dropped if its schedule is finished; it expires the schedule and is dropped
 if the schedule's version is not the node's current version or the node is not RUNNING (this also stops
 the POLL loop of a node that was forced to fail, without running its service again). A taken lock is
 retried for callbacks (see :meth:`ScheduleStep._on_lock_taken`).
@@ -358,7 +358,7 @@ class ScheduleStep:
     def _wait_quietly(self) -> None:
         try:
             self._wait()
-        except Exception:  # noqa: BLE001 - the interrupt being handled is the error that matters
+        except Exception:  # the interrupt being handled is the error that matters
             logger.exception("process(%s) could not be put to sleep after an interrupt", self.process_id)
 
     # -- a taken lock ----------------------------------------------------------------------------

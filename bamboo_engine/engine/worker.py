@@ -13,6 +13,7 @@ import functools
 import logging
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from bamboo_engine import handlers as _builtin_handlers  # noqa: F401 - registers the built-in handlers
 from bamboo_engine import local
 from bamboo_engine.engine.execute_loop import ExecuteStep
 from bamboo_engine.engine.failsafe import failsafe

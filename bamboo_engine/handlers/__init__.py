@@ -1,30 +1,41 @@
 """Built-in node handlers, one module per node type.
 
-Importing a handler module registers its handler with :class:`bamboo_engine.handler.HandlerFactory`;
-:func:`register` imports them all (the ``pipeline.eri`` app calls it in ``ready()``, and
-``HandlerFactory.get_handler`` calls it on first use).
+Importing a handler module registers its handler with :class:`bamboo_engine.handler.HandlerFactory`, and
+importing this package imports them all. The engine's worker (:mod:`bamboo_engine.engine.worker`)
+imports it, so the built-ins are registered before the first step runs; the registry itself
+(:mod:`bamboo_engine.handler`) knows nothing of them.
 """
 
-import importlib
+from bamboo_engine.handlers import (
+    conditional_parallel_gateway,
+    converge_gateway,
+    empty_end_event,
+    empty_start_event,
+    exclusive_gateway,
+    executable_end_event,
+    parallel_gateway,
+    service_activity,
+    subcanvas,
+    subprocess,
+)
 
-from bamboo_engine.handler import HandlerFactory
-
-BUILTIN_HANDLER_MODULES = (
-    "empty_start_event",
-    "empty_end_event",
-    "executable_end_event",
-    "service_activity",
-    "subprocess",
-    "subcanvas",
-    "exclusive_gateway",
-    "parallel_gateway",
+__all__ = [
     "conditional_parallel_gateway",
     "converge_gateway",
-)
+    "empty_end_event",
+    "empty_start_event",
+    "exclusive_gateway",
+    "executable_end_event",
+    "parallel_gateway",
+    "register",
+    "service_activity",
+    "subcanvas",
+    "subprocess",
+]
 
 
 def register() -> None:
-    """Import every built-in handler module so that each registers its handler."""
-    for module in BUILTIN_HANDLER_MODULES:
-        importlib.import_module(f"{__name__}.{module}")
-    HandlerFactory._builtins_loaded = True
+    """Make sure the built-in handlers are registered (importing this package already did it).
+
+    Kept for callers that register explicitly, such as the ``pipeline.eri`` app's ``ready()``.
+    """

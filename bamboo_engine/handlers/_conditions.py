@@ -1,4 +1,4 @@
-"""Evaluation of gateway conditions (execution.md §3), shared by the condition gateways."""
+"""Evaluation of gateway conditions, shared by the condition gateways."""
 
 import json
 import logging

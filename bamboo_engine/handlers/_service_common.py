@@ -83,7 +83,7 @@ def exception_ex_data(service, err: Exception) -> str:
     if brief_exceptions is not None:
         try:
             brief = tuple(brief_exceptions())
-        except Exception:  # noqa: BLE001 - a broken setting must not hide the plugin's own error
+        except Exception:  # a broken setting must not hide the plugin's own error
             logger.exception("node service brief_exceptions() failed, ex_data keeps the traceback")
             brief = ()
         if brief and isinstance(err, brief):
@@ -138,7 +138,7 @@ class ServiceHandlerBase(NodeHandler):
         root_pipeline_data: ExecutionData,
         callback_data: Optional[CallbackData] = None,
     ) -> None:
-        """Dispatch a service hook; hook errors never affect the node (components.md §7)."""
+        """Dispatch a service hook; hook errors never affect the node."""
         try:
             if not service.need_run_hook():
                 return
@@ -184,7 +184,7 @@ class ServiceHandlerBase(NodeHandler):
         self._hook(service, pre_hook, execution_data, root_data)
         try:
             succeeded = call()
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - plugin code may raise anything
             count_exception(self.node, phase)
             logger.warning("node(%s) service %s raised:\n%s", self.node.id, phase, traceback.format_exc())
             ex_data = exception_ex_data(service, err)

@@ -1,4 +1,4 @@
-"""ServiceActivity schedule (execution.md §2 "schedule"): one message = one ``service.schedule`` call."""
+"""ServiceActivity schedule: one message = one ``service.schedule`` call."""
 
 import logging
 import time

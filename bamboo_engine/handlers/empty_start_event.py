@@ -20,7 +20,7 @@ PRE_RENDER_KEYS = "pre_render_keys"
 
 @register_handler(NodeType.EmptyStartEvent)
 class EmptyStartEventHandler(NodeHandler):
-    """Resolves ``pre_render_keys`` once and stores them as PLAIN values (data-and-templates.md §6)."""
+    """Resolves ``pre_render_keys`` once and stores them as PLAIN values."""
 
     def execute(
         self,

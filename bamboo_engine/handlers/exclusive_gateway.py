@@ -20,7 +20,7 @@ from bamboo_engine.utils.constants import ExclusiveGatewayStrategy
 
 @register_handler(NodeType.ExclusiveGateway)
 class ExclusiveGatewayHandler(NodeHandler):
-    """Evaluates the conditions with the ONLY or FIRST strategy (execution.md §3)."""
+    """Evaluates the conditions with the ONLY or FIRST strategy."""
 
     node: ExclusiveGatewayNode
 

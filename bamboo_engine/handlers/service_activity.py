@@ -1,6 +1,6 @@
 """ServiceActivity: render inputs, run the plugin service, then finish, fail or wait for a schedule.
 
-execute (execution.md §2) runs in named phases: ``_prepare_inputs`` → ``_run_service`` →
+execute runs in named phases: ``_prepare_inputs`` → ``_run_service`` →
 ``_wait_for_schedule`` or ``_apply_result``. ``schedule`` lives in :mod:`._service_schedule`.
 """
 

@@ -1,5 +1,5 @@
 """Pure-Python plugin authoring API: services, data objects, interval generators, end events, lazy
-variables, and the adapters that turn them into ERI objects (components.md §2, §3, §5, §6)."""
+variables, and the adapters that turn them into ERI objects."""
 
 from bamboo_engine.plugin.adapter import ServiceAdapter
 from bamboo_engine.plugin.data import DataObject

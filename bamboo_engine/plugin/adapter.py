@@ -1,7 +1,7 @@
 """``ServiceAdapter``: a plugin :class:`~bamboo_engine.plugin.service.Service` as an ERI ``Service``.
 
-Implements the REQUIRED "ServiceWrapper" mapping of components.md §2 so that every runtime (the
-in-memory one here, the Django one later) drives plugins the same way.
+Maps the plugin service API onto the ERI ``Service`` the engine calls, so that every runtime (the
+in-memory one and the Django one) drives plugins the same way.
 """
 
 import functools

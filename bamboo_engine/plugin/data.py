@@ -1,4 +1,4 @@
-"""``DataObject``: the inputs/outputs container a plugin service reads and writes (components.md §3)."""
+"""``DataObject``: the inputs/outputs container a plugin service reads and writes."""
 
 import copy
 import json

@@ -1,4 +1,4 @@
-"""Custom executable end events (components.md §6) and their ERI adapter."""
+"""Custom executable end events and their ERI adapter."""
 
 from typing import List
 

@@ -1,4 +1,4 @@
-"""Interval generators: how long a POLL service waits before its next ``schedule`` (components.md §2)."""
+"""Interval generators: how long a POLL service waits before its next ``schedule``."""
 
 
 class AbstractIntervalGenerator:

@@ -1,4 +1,4 @@
-"""Input/output item descriptions of a plugin service (components.md §3, ``pipeline.core.flow.io``)."""
+"""Input/output item descriptions of a plugin service (also published as ``pipeline.core.flow.io``)."""
 
 from typing import Any, Mapping, Optional
 

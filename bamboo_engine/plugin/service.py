@@ -1,4 +1,4 @@
-"""``Service``: the class plugin authors subclass (components.md §2, pure-Python version).
+"""``Service``: the class plugin authors subclass (the pure-Python version).
 
 The runtime never calls a ``Service`` directly: :class:`bamboo_engine.plugin.adapter.ServiceAdapter`
 wraps it into the ERI ``Service`` the engine talks to.

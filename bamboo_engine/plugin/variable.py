@@ -1,4 +1,4 @@
-"""Context variables for plugin authors (components.md §5) and the compute-variable ERI adapter."""
+"""Context variables for plugin authors and the compute-variable ERI adapter."""
 
 import logging
 from typing import Any, Optional, Tuple, Type

@@ -1,4 +1,4 @@
-"""Tree → ERI records: what ``prepare_run_pipeline`` stores (data-and-templates.md §2).
+"""Tree → ERI records: what ``prepare_run_pipeline`` stores.
 
 Pure functions: they read a validated pipeline tree and return ERI model objects (nodes, node data,
 context values with their references, context outputs, the root process stack). Any runtime stores

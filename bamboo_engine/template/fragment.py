@@ -92,7 +92,7 @@ def evaluate_fragment(fragment: str, context: Mapping[str, Any], options: Sandbo
         value = compiled.evaluate(Runtime(context, names, module_ids), {})
         for apply in compiled.filters:
             value = apply(value)
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - a failing fragment stays unrendered
         logger.debug("template fragment %r left unrendered: %r", fragment, err)
         return None
     if not isinstance(value, str) or len(value) > sandbox.MAX_OUTPUT_SIZE:

@@ -1,4 +1,4 @@
-"""Modules injected into templates with ``Settings.MAKO_SANDBOX_IMPORT_MODULES`` (data-and-templates.md §4).
+"""Modules injected into templates with ``Settings.MAKO_SANDBOX_IMPORT_MODULES``.
 
 A deny-list keeps interpreter-level modules (``os``, ``sys``, ``subprocess``, ``pickle``, ...) out of reach
 whatever the host configures; a dotted alias (``"a.b"``) binds the module under nested namespace objects.
@@ -81,7 +81,7 @@ def _import_allowed(module_path: str, alias: str) -> Optional[Any]:
         return None
     try:
         return importlib.import_module(module_path)
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - a broken module is left out, logged
         logger.warning("sandbox import of module %r failed: %s", module_path, err)
         return None
 

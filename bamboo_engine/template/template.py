@@ -1,4 +1,4 @@
-"""``Template``: find, reference and render ``${...}`` fragments in strings and containers (§3)."""
+"""``Template``: find, reference and render ``${...}`` fragments in strings and containers."""
 
 import re
 from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
@@ -138,7 +138,7 @@ class _RenderPass:
                 return _NOT_FOUND
             try:
                 value = value[key]
-            except Exception:
+            except Exception:  # noqa: BLE001 - any lookup failure: the key is absent
                 return _NOT_FOUND
         return value
 

@@ -124,7 +124,7 @@ class Dispatcher:
     def _run(self, task: Task) -> None:
         try:
             self._consumer(task)
-        except Exception as err:  # a worker logs and goes on; the test sees it via run_until_idle
+        except Exception as err:  # noqa: BLE001 - a worker logs and goes on; the test sees it via run_until_idle
             task.error = err
             with self._cond:
                 self.errors.append(err)

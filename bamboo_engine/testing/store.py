@@ -1,6 +1,6 @@
 """The in-memory "database": plain records in dicts, guarded by one re-entrant lock.
 
-Records mirror the Django runtime's tables (django-runtime.md §2) so the ERI semantics match; every
+Records mirror the Django runtime's tables so the ERI semantics match; every
 read hands out a fresh ERI model object or a deserialised copy, never the stored object itself, so a
 caller mutating what it read cannot change the store (as with a real database).
 """

@@ -1,6 +1,6 @@
 """boolrule: evaluate boolean condition queries such as ``a >= 90 and b in (1, 2)``.
 
-Grammar and coercion rules follow execution.md §3; the parser lives in
+Grammar and coercion rules are described in docs/concepts.md; the parser lives in
 :mod:`bamboo_engine.utils.boolrule_grammar`.
 """
 

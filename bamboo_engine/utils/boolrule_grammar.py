@@ -1,6 +1,6 @@
 """pyparsing grammar of boolrule queries, producing a small immutable syntax tree.
 
-The grammar (see execution.md §3)::
+The grammar::
 
     expression := condition ( ("and" | "or") condition )*      # folded to the right
     condition  := value OP value | "(" expression ")"

@@ -1,4 +1,4 @@
-"""Static safety rules for ``${...}`` template fragments (data-and-templates.md §4).
+"""Static safety rules for ``${...}`` template fragments.
 
 Templates are hostile user input. A fragment is parsed with :mod:`ast` (``mode="eval"``) and accepted only
 if every node is on an explicit allow-list and no name, attribute or string subscript key can reach
@@ -251,7 +251,7 @@ class _FreeNames:
 
 
 def check_fragment_safety(parsed: ParsedFragment) -> None:
-    """Apply the static rules of data-and-templates.md §4 (and stricter ones) to a parsed fragment.
+    """Apply the static rules of the template sandbox (docs/data-and-templates.md) to a parsed fragment.
 
     Raises:
         TemplateSandboxError: naming the first offending construct.

@@ -1,4 +1,4 @@
-"""``Component``: what plugin authors declare to publish a service under a code (components.md §1).
+"""``Component``: what plugin authors declare to publish a service under a code.
 
 Example::
 

@@ -7,10 +7,9 @@ from typing import Iterable, List, Optional
 
 from django.apps import apps
 
-__all__ = ["EXAMPLE_COMPONENT_PACKAGES", "component_packages", "import_package_tree", "variable_packages"]
+from pipeline.component_framework.constants import EXAMPLE_COMPONENT_PACKAGES
 
-#: Bundled example plugins, imported only when ``ENABLE_EXAMPLE_COMPONENTS`` is on.
-EXAMPLE_COMPONENT_PACKAGES = ("playground.components.collections",)
+__all__ = ["EXAMPLE_COMPONENT_PACKAGES", "component_packages", "import_package_tree", "variable_packages"]
 
 
 def _import_optional(module_path: str) -> Optional[ModuleType]:
@@ -56,10 +55,13 @@ def _app_packages(sub_package: str, excluded: Iterable[str] = ()) -> List[str]:
 
 
 def component_packages(component_path: Iterable[str], enable_examples: bool) -> List[str]:
-    """``<app>.components.collections`` of installed apps, ``COMPONENT_PATH`` and the examples."""
+    """``<app>.components.collections`` of installed apps, ``COMPONENT_PATH`` and the shipped examples.
+
+    The examples are imported only when ``enable_examples``; the order does not decide which class keeps
+    a code (see ``ComponentLibrary.register_component``).
+    """
     examples = list(EXAMPLE_COMPONENT_PACKAGES) if enable_examples else []
-    excluded = () if enable_examples else EXAMPLE_COMPONENT_PACKAGES
-    packages = _app_packages("components.collections", excluded) + examples
+    packages = _app_packages("components.collections", EXAMPLE_COMPONENT_PACKAGES) + examples
     return list(dict.fromkeys(packages + list(component_path)))
 
 

@@ -1,10 +1,10 @@
-"""``ComponentLibrary``: in-memory registry of component classes by code and version (components.md §1)."""
+"""``ComponentLibrary``: in-memory registry of component classes by code and version."""
 
 import threading
 from typing import Any, Dict, List
 
-from pipeline.component_framework.constants import LEGACY_PLUGINS_VERSION
-from pipeline.exceptions import ComponentNotExistException
+from pipeline.component_framework.constants import EXAMPLE_COMPONENT_PACKAGES, LEGACY_PLUGINS_VERSION
+from pipeline.exceptions import ComponentConflictError, ComponentNotExistException
 
 __all__ = ["ComponentLibrary"]
 
@@ -53,9 +53,31 @@ class ComponentLibrary:
 
     @classmethod
     def register_component(cls, component_code, version, component_cls):
-        """Register (or replace) the class of ``(component_code, version)``."""
+        """Register the class of ``(component_code, version)``.
+
+        Which class keeps a code and version does not depend on the order modules are imported in: a
+        project's component replaces a shipped example (:data:`EXAMPLE_COMPONENT_PACKAGES`), and an
+        example never replaces a project's component. A class declared again (a reloaded module: same
+        module and qualified name) replaces its earlier self.
+
+        Raises:
+            ComponentConflictError: another class of the project is registered under the same code and
+                version; the message names both.
+        """
+        version = version or LEGACY_PLUGINS_VERSION
         with cls._lock:
-            cls.components.setdefault(component_code, {})[version or LEGACY_PLUGINS_VERSION] = component_cls
+            versions = cls.components.setdefault(component_code, {})
+            current = versions.get(version)
+            if current is not None and _declaration(current) != _declaration(component_cls):
+                if _is_example(component_cls) and not _is_example(current):
+                    return
+                if not _is_example(current):
+                    raise ComponentConflictError(
+                        f"component {component_code!r} version {version!r} is declared twice: by "
+                        f"{_declaration(current)} and by {_declaration(component_cls)}; give one of them "
+                        "another code or version"
+                    )
+            versions[version] = component_cls
 
     @classmethod
     def codes(cls) -> List[str]:
@@ -65,3 +87,12 @@ class ComponentLibrary:
     def versions(cls, code) -> List[str]:
         """Registered versions of ``code`` (empty when the code is unknown)."""
         return list(cls.components.get(code, {}))
+
+
+def _declaration(component_cls) -> str:
+    return f"{component_cls.__module__}.{component_cls.__qualname__}"
+
+
+def _is_example(component_cls) -> bool:
+    module = component_cls.__module__
+    return any(module == pkg or module.startswith(f"{pkg}.") for pkg in EXAMPLE_COMPONENT_PACKAGES)

@@ -1,4 +1,4 @@
-"""``ComponentModel``: the database mirror of the registered components (components.md §1)."""
+"""``ComponentModel``: the database mirror of the registered components."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

@@ -98,7 +98,7 @@ def _call(method, stage, data_object, parent, *extra) -> ComponentRunResult:
     error = ""
     try:
         returned = method(data_object, parent, *extra)
-    except Exception:
+    except Exception:  # noqa: BLE001 - plugin code may raise anything
         returned = False
         error = traceback.format_exc()
         data_object.outputs["ex_data"] = error

@@ -1,4 +1,4 @@
-"""Unit-test kit for plugin components (components.md §4); built on ``unittest.mock`` only.
+"""Unit-test kit for plugin components; built on ``unittest.mock`` only.
 
 Example::
 
@@ -213,7 +213,7 @@ class ComponentTestMixin:
                 self._run_case(case)
             except AssertionError as err:
                 failures.append(f"{label}: {err}")
-            except Exception:
+            except Exception:  # noqa: BLE001 - reported with its traceback
                 failures.append(f"{label}: raised\n{traceback.format_exc()}")
         if failures:
             self._test_fail(failures)

@@ -1,4 +1,4 @@
-"""Signals of the plugin framework (components.md §8)."""
+"""Signals of the plugin framework."""
 
 from django.dispatch import Signal
 

@@ -39,7 +39,8 @@ def _backend_wrapper(config: Dict[str, Any]) -> Optional[type]:
 
     try:
         return load_backend(config.get("ENGINE", "")).DatabaseWrapper
-    except Exception:  # Django reports a backend that can not load on first use; nothing to add here.
+    # Django reports a backend that can not load on first use; nothing to add here.
+    except Exception:  # noqa: BLE001
         return None
 
 

@@ -11,7 +11,7 @@ would desynchronise running pipelines. Viewing needs a staff user with the model
 (Django's default admin checks).
 """
 
-from typing import Any, Tuple
+from typing import Any
 
 from django.contrib import admin
 from django.utils.html import format_html
@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString
 from bamboo_engine.eri.models.runtime import ContextValueType, ScheduleType
 from pipeline.eri import models
 from pipeline.eri.admin_helpers import (
+    ReadOnlyAdmin,
     decode_json,
     decode_serialized,
     enum_filter,
@@ -33,25 +34,7 @@ from pipeline.eri.admin_helpers import (
     pretty_serialized,
     shorten,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Base of every admin here: view only, no bulk actions, no full-table count on big tables."""
-
-    actions = None
-    list_per_page = 50
-    # COUNT(*) over millions of rows on every changelist page is what makes admins of busy tables slow.
-    show_full_result_count = False
-    ordering: Tuple[str, ...] = ("-id",)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from pipeline.eri.healing import admin as _healing_admin  # noqa: F401 - registers the healing admin
 
 
 @admin.register(models.Process)
@@ -388,6 +371,3 @@ class DeliveryClaimAdmin(ReadOnlyAdmin):
     search_fields = ("=token",)
     list_filter = ("claimed_at",)
     fields = field_names(models.DeliveryClaim)
-
-
-from pipeline.eri.healing import admin as _healing_admin  # noqa: E402,F401  (registers the healing admin)

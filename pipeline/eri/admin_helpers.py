@@ -1,4 +1,4 @@
-"""Rendering helpers of the ``pipeline.eri`` admin: stored text as readable JSON, and cross-links.
+"""Helpers of the ``pipeline.eri`` admins: the read-only base class, stored text as readable JSON, links.
 
 The admin shows what the runtime stored without ever executing it: JSON is decoded and re-indented,
 values stored with the pickle serializer are hidden (unpickling runs arbitrary code), and anything that
@@ -20,6 +20,25 @@ from pipeline.eri.codec import JSON_SERIALIZER, PICKLE_SERIALIZER
 
 PICKLE_HIDDEN = "<pickled value hidden>"
 SHORT_TEXT_LENGTH = 80
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Base of every admin here: view only, no bulk actions, no full-table count on big tables."""
+
+    actions = None
+    list_per_page = 50
+    # COUNT(*) over millions of rows on every changelist page is what makes admins of busy tables slow.
+    show_full_result_count = False
+    ordering: Tuple[str, ...] = ("-id",)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class Undecodable:

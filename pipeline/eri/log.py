@@ -51,7 +51,7 @@ class ERINodeLogHandler(logging.Handler):
                 getattr(record, "version", ""),
                 self.format(record),
             )
-        except Exception:
+        except Exception:  # noqa: BLE001 - a log handler never raises
             self.handleError(record)
 
 
@@ -64,5 +64,5 @@ class EngineContextLogHandler(logging.Handler):
             return
         try:
             _save(record, info.node_id, info.loop, info.version, self.format(record))
-        except Exception:
+        except Exception:  # noqa: BLE001 - a log handler never raises
             self.handleError(record)

@@ -5,9 +5,9 @@ The commands (``run_pipeline``, ``pipeline_states``, ``pause_pipeline``, ``resum
 :mod:`bamboo_engine.api` on :class:`~pipeline.eri.runtime.BambooDjangoRuntime`. An api call that fails
 becomes a ``CommandError`` naming the operation, the id and the problem (unknown id, wrong state).
 
-With the embedded default broker (``memory://``, no ``BAMBOO_BROKER``) messages live in the command's
-own process: a command that makes a pipeline move runs an in-process worker
-(:mod:`playground.embedded`) until the run has nothing left to do, or ``--timeout`` expires.
+With the ``memory://`` broker (``CELERY_BROKER_URL``) messages live in the command's own process: a
+command that makes a pipeline move runs an in-process worker (:mod:`pipeline.eri.embedded`) until the
+run has nothing left to do, or ``--timeout`` expires.
 """
 
 import contextlib
@@ -17,12 +17,12 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from bamboo_engine.api import EngineAPIResult
 from bamboo_engine.eri import NodeType, State
 from bamboo_engine.exceptions import NotFoundError
+from pipeline.eri.embedded import embedded_worker, is_embedded, wait_until_settled
 
 #: Seconds a command keeps the embedded worker running by default.
 DEFAULT_TIMEOUT = 60.0
@@ -38,19 +38,12 @@ def get_runtime():
 
 
 # ------------------------------------------------------------------------------------- worker scope
-def is_embedded() -> bool:
-    """True when the broker is the in-process ``memory://`` transport: no other worker can help."""
-    return str(getattr(settings, "CELERY_BROKER_URL", "")).startswith("memory://")
-
-
 @contextlib.contextmanager
 def worker_scope() -> Iterator[None]:
     """Run the embedded worker for the block when the broker is ``memory://``; else do nothing."""
     if not is_embedded():
         yield
         return
-    from playground.embedded import embedded_worker
-
     with embedded_worker():
         yield
 
@@ -63,8 +56,6 @@ def settle(timeout: float, done: Optional[Callable[[], bool]] = None) -> None:
     """
     if not is_embedded():
         return
-    from playground.embedded import wait_until_settled
-
     try:
         wait_until_settled(timeout=timeout, done=done)
     except TimeoutError as err:

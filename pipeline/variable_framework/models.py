@@ -1,4 +1,4 @@
-"""``VariableModel``: the database mirror of the registered lazy variables (components.md §5)."""
+"""``VariableModel``: the database mirror of the registered lazy variables."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

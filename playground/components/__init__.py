@@ -1,5 +1,5 @@
-"""Example plugins of the playground: components, a lazy variable and a custom end event.
+"""Plugins of the playground project: components, a lazy variable and custom end events.
 
-Discovered by ``pipeline.component_framework`` (``<app>.components.collections`` of installed apps, and
-``playground.components.collections`` whenever ``ENABLE_EXAMPLE_COMPONENTS`` is on).
+Registered by the playground's settings (``COMPONENT_PATH = ["playground.components.collections"]``),
+like any project registers its own; the ``pipeline`` package never imports them.
 """

@@ -1,4 +1,4 @@
-"""Settings listing every app a project may put in INSTALLED_APPS (django-runtime.md §1)."""
+"""Settings listing every app a project may put in INSTALLED_APPS."""
 
 SECRET_KEY = "all-apps-check-only"
 USE_TZ = True

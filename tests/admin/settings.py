@@ -25,7 +25,7 @@ ADMIN_APPS = [
     "pipeline.component_framework",
     "pipeline.variable_framework",
 ]
-INSTALLED_APPS = list(INSTALLED_APPS) + [app for app in ADMIN_APPS if app not in INSTALLED_APPS]  # noqa: F405
+INSTALLED_APPS = list(INSTALLED_APPS) + [app for app in ADMIN_APPS if app not in INSTALLED_APPS]
 
 ADMIN_MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -14,10 +14,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.components.settings")
 if not apps.ready:
     django.setup()
 
-from bamboo_engine.testing import InMemoryRuntime  # noqa: E402
-from pipeline.component_framework.library import ComponentLibrary  # noqa: E402
-from pipeline.core.data.library import VariableLibrary  # noqa: E402
-from pipeline.core.flow.factory import FlowNodeClsFactory  # noqa: E402
+from bamboo_engine.testing import InMemoryRuntime
+from pipeline.component_framework.library import ComponentLibrary
+from pipeline.core.data.library import VariableLibrary
+from pipeline.core.flow.factory import FlowNodeClsFactory
 
 REQUIRED_APPS = ("pipeline", "pipeline.component_framework", "pipeline.variable_framework")
 

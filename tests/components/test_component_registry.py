@@ -12,7 +12,7 @@ from pipeline.core.data.base import DataObject
 from pipeline.core.data.var import LazyVariable
 from pipeline.core.flow.activity import Service
 from pipeline.core.flow.io import IntItemSchema, StringItemSchema
-from pipeline.exceptions import ComponentNotExistException
+from pipeline.exceptions import ComponentConflictError, ComponentNotExistException
 
 
 class EchoService(Service):
@@ -192,3 +192,69 @@ def test_playground_components_are_all_registered():
         "raise_node",
     } <= set(ComponentLibrary.codes())
     assert ComponentLibrary("debug_node").group_name == "Debug"
+
+
+# ------------------------------------------------------------------ shipped examples and conflicts
+def _declare_in(module_name, class_name="EchoComponent", code="echo", version=None):
+    """A component class declared in module ``module_name`` (shipped example or project module)."""
+    module = types.ModuleType(module_name)
+    sys.modules[module_name] = module
+    body = {"name": "Echo", "code": code, "bound_service": EchoService, "__module__": module_name}
+    if version:
+        body["version"] = version
+    try:
+        return type(Component)(class_name, (Component,), body)
+    finally:
+        del sys.modules[module_name]
+
+
+EXAMPLES = "pipeline.components.collections.fake_examples"
+
+
+def test_a_project_component_replaces_a_shipped_example_of_the_same_code():
+    _declare_in(EXAMPLES)
+    mine = _declare_in("my_app.components.collections.echo")
+
+    assert ComponentLibrary("echo") is mine
+
+
+def test_a_shipped_example_never_replaces_a_project_component():
+    mine = _declare_in("my_app.components.collections.echo")
+    _declare_in(EXAMPLES)
+
+    assert ComponentLibrary("echo") is mine
+
+
+def test_two_project_components_with_the_same_code_and_version_raise_naming_both():
+    _declare_in("my_app.components.collections.a")
+
+    with pytest.raises(ComponentConflictError) as raised:
+        _declare_in("my_app.components.collections.b", class_name="OtherEcho")
+
+    message = str(raised.value)
+    assert "'echo' version 'legacy' is declared twice" in message
+    assert "my_app.components.collections.a.EchoComponent" in message
+    assert "my_app.components.collections.b.OtherEcho" in message
+
+
+def test_the_same_code_under_another_version_is_no_conflict():
+    legacy = _declare_in("my_app.components.collections.a")
+    v2 = _declare_in("my_app.components.collections.b", version="2.0")
+
+    assert (ComponentLibrary("echo"), ComponentLibrary("echo", "2.0")) == (legacy, v2)
+
+
+def test_a_class_declared_again_by_its_own_module_replaces_itself():
+    _declare_in("my_app.components.collections.a")
+    again = _declare_in("my_app.components.collections.a")  # importlib.reload of the module
+
+    assert ComponentLibrary("echo") is again
+
+
+def test_the_shipped_examples_are_registered_with_the_playground_one_replacing_example_component():
+    from pipeline.components.collections.examples import PipeExampleComponent, SimpleExampleComponent
+
+    assert ComponentLibrary("pipe_example_component") is PipeExampleComponent
+    # The playground declares its own example_component (an echo); the project's class wins.
+    assert ComponentLibrary("example_component") is not SimpleExampleComponent
+    assert ComponentLibrary("example_component").__module__ == "playground.components.collections.examples"

@@ -1,4 +1,4 @@
-"""Discovery of plugin modules: installed apps, COMPONENT_PATH / VARIABLE_PATH, the bundled examples."""
+"""Discovery of plugin modules: installed apps, COMPONENT_PATH / VARIABLE_PATH, the shipped examples."""
 
 import pytest
 
@@ -9,11 +9,22 @@ def test_component_packages_cover_installed_apps_configured_paths_and_examples()
     packages = component_packages(["my.extra.components"], enable_examples=True)
 
     assert "pipeline.component_framework.components.collections" in packages
-    assert packages[-2:] == ["playground.components.collections", "my.extra.components"]
+    assert packages[-2:] == ["pipeline.components.collections", "my.extra.components"]
+    assert packages.count("pipeline.components.collections") == 1
 
 
 def test_examples_are_left_out_when_disabled():
-    assert "playground.components.collections" not in component_packages([], enable_examples=False)
+    assert "pipeline.components.collections" not in component_packages([], enable_examples=False)
+
+
+def test_the_playground_is_never_discovered_by_the_framework():
+    # The playground registers its plugins through its own COMPONENT_PATH; the framework knows nothing of it.
+    for enable_examples in (True, False):
+        assert not [
+            package
+            for package in component_packages([], enable_examples=enable_examples)
+            if package.startswith("playground")
+        ]
 
 
 def test_variable_packages_cover_installed_apps_and_variable_path():
@@ -25,6 +36,10 @@ def test_variable_packages_cover_installed_apps_and_variable_path():
 
 def test_import_package_tree_imports_every_submodule():
     imported = import_package_tree("playground.components.collections")
+    assert import_package_tree("pipeline.components.collections") == [
+        "pipeline.components.collections",
+        "pipeline.components.collections.examples",
+    ]
 
     assert imported[0] == "playground.components.collections"
     assert {"playground.components.collections.debug", "playground.components.collections.end_events"} <= set(

@@ -1,4 +1,7 @@
-"""Importing the plugin framework (and the playground plugins) writes nothing and prints nothing."""
+"""Importing the plugin framework, its shipped examples and the playground plugins writes and prints nothing.
+
+Which packages may import which is checked in ``tests/unit/test_import_layers.py``.
+"""
 
 import subprocess
 import sys
@@ -10,6 +13,7 @@ PACKAGES = [
     "pipeline.component_framework",
     "pipeline.core",
     "pipeline.variable_framework",
+    "pipeline.components",
     "playground.components",
 ]
 
@@ -55,6 +59,7 @@ def test_every_module_imports_silently_with_no_database():
         names = walk({PACKAGES!r})
         assert "pipeline.component_framework.models" in names
         assert "playground.components.collections.debug" in names
+        assert "pipeline.components.collections.examples" in names
         assert any(name.endswith("migrations.0001_initial") for name in names)
         sys.exit(0)
         """

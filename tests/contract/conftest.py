@@ -13,9 +13,8 @@ HarnessFactory = Callable[[pytest.FixtureRequest], Harness]
 #: ``(pytest id, factory)`` of every runtime the contract suite runs against.
 #: A factory receives the pytest ``request`` (so it can pull fixtures such as ``monkeypatch`` or a
 #: database with ``request.getfixturevalue(...)``, or ``pytest.skip`` when its services are not
-#: reachable) and returns a fresh ``Harness``.
-#: Later issues extend this list, e.g. ``("django-sqlite", ...)`` with an in-process worker and
-#: ``("django-mariadb", ...)`` with real Celery workers.
+#: reachable) and returns a fresh ``Harness``. The Django harnesses (``django-sqlite``, and
+#: ``django-mariadb`` with real Celery workers) come from ``tests.contract.django_harness``.
 HARNESS_FACTORIES: List[Tuple[str, HarnessFactory]] = [
     ("memory", lambda request: InMemoryHarness()),
     # Same runtime with a thread pool: exercises the polling paths worker-backed harnesses use.

@@ -1,4 +1,4 @@
-"""Contract: retry, skip, gateway skips, node loops and re-entry (api.md, execution.md §6)."""
+"""Contract: retry, skip, gateway skips, node loops and re-entry (docs/api.md, docs/concepts.md)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Contract: node loop config, loop retry/skip, loop output aggregation and re-entry (execution.md §6)."""
+"""Contract: node loop config, loop retry/skip, loop output aggregation and re-entry."""
 
 import pytest
 

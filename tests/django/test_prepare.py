@@ -1,4 +1,4 @@
-"""``prepare_run_pipeline``: the rows written for a run (data-and-templates.md §2, django-runtime.md §3)."""
+"""``prepare_run_pipeline``: the rows written for a run (docs/data-and-templates.md)."""
 
 import json
 

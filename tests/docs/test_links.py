@@ -1,4 +1,4 @@
-"""Every relative link of README.md and docs/*.md points to an existing file (and heading)."""
+"""Every relative link of README.md, CONTRIBUTING.md and docs/*.md points to an existing file and heading."""
 
 from pathlib import Path
 from typing import Optional
@@ -8,7 +8,7 @@ import pytest
 
 from tests.docs.markdown import DOCS_DIR, REPO_ROOT, heading_anchors, links
 
-PAGES = [REPO_ROOT / "README.md", *sorted(DOCS_DIR.glob("*.md"))]
+PAGES = [REPO_ROOT / "README.md", REPO_ROOT / "CONTRIBUTING.md", *sorted(DOCS_DIR.glob("*.md"))]
 _EXTERNAL = ("http://", "https://", "mailto:", "ftp://")
 
 

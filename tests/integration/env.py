@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -55,64 +54,33 @@ def wait_until(
 
 
 # --------------------------------------------------------------------------------------- services
-def _port_open(url: str) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection((parsed.hostname, parsed.port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def _start_mariadb() -> None:
-    subprocess.run(
-        ["start-stop-daemon", "--start", "--oknodo", "--background", "--exec", "/usr/sbin/mariadbd"],
-        check=False,
-    )
-
-
-def _start_rabbitmq() -> None:
-    subprocess.run(["rabbitmq-server", "-detached"], check=False)
-
-
-def _mysql_ready() -> bool:
-    try:
-        _mysql_execute("SELECT 1")
-    except Exception:
-        return False
-    return True
+SERVICES_SCRIPT = REPO_ROOT / "scripts" / "services.sh"
 
 
 def ensure_services(timeout: float = SERVICE_START_TIMEOUT) -> None:
-    """Start MariaDB and RabbitMQ when they do not accept connections, and wait until they do.
+    """Start MariaDB and RabbitMQ when they do not answer, and wait until they do.
+
+    The same script as CI's (``scripts/services.sh``), pointed at ``BAMBOO_IT_MYSQL`` / ``BAMBOO_IT_AMQP``.
 
     Raises:
-        RuntimeError: a service did not come up in time (its address is in the message).
+        RuntimeError: a service did not come up in time (the script's output is in the message).
     """
-    for url, start, ready in (
-        (MYSQL_URL, _start_mariadb, _mysql_ready),
-        (AMQP_URL, _start_rabbitmq, lambda: _amqp_ready(AMQP_URL + "/")),
-    ):
-        if ready():
-            continue
-        start()
-        try:
-            wait_until(ready, timeout, f"{urlparse(url).scheme} at {urlparse(url).netloc}", interval=1)
-        except TimeoutError as err:
-            raise RuntimeError(f"integration services unavailable: {err}") from err
-
-
-def _amqp_ready(url: str) -> bool:
-    if not _port_open(url):
-        return False
-    from kombu import Connection
-
-    try:
-        with Connection(url, connect_timeout=2) as connection:
-            connection.ensure_connection(max_retries=1)
-    except Exception:
-        return False
-    return True
+    mysql, amqp = urlparse(MYSQL_URL), urlparse(AMQP_URL)
+    env = dict(
+        os.environ,
+        MARIADB_HOST=mysql.hostname or "127.0.0.1",
+        MARIADB_PORT=str(mysql.port or 3306),
+        MARIADB_USER=mysql.username or "root",
+        MARIADB_PASSWORD=mysql.password or "",
+        AMQP_HOST=amqp.hostname or "127.0.0.1",
+        AMQP_PORT=str(amqp.port or 5672),
+        BAMBOO_SERVICE_TIMEOUT=str(int(timeout)),
+    )
+    completed = subprocess.run(
+        ["bash", str(SERVICES_SCRIPT)], env=env, capture_output=True, text=True, timeout=timeout * 2 + 60
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"integration services unavailable:\n{completed.stdout}{completed.stderr}")
 
 
 def _mysql_connect(database: Optional[str] = None):

@@ -47,7 +47,7 @@ def in_thread(work: Callable[[], Any]) -> Any:
 
         try:
             outcome["value"] = work()
-        except BaseException as err:  # noqa: BLE001 - re-raised in the calling thread
+        except BaseException as err:  # re-raised in the calling thread
             outcome["error"] = err
         finally:
             connections.close_all()

@@ -15,9 +15,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.plugin_execute.settings")
 if not apps.ready:
     django.setup()
 
-from pipeline.component_framework.library import ComponentLibrary  # noqa: E402
-from tests.plugin_execute import services  # noqa: E402
-from tests.plugin_execute.broker import FakeBroker  # noqa: E402
+from pipeline.component_framework.library import ComponentLibrary
+from tests.plugin_execute import services
+from tests.plugin_execute.broker import FakeBroker
 
 REQUIRED_APPS = ("pipeline.component_framework", "pipeline.contrib.plugin_execute")
 

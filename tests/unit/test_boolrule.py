@@ -1,4 +1,4 @@
-"""boolrule grammar, operators and coercions (execution.md §3) and the default expression function."""
+"""boolrule grammar, operators, coercions and the default expression function."""
 
 import pyparsing
 import pytest

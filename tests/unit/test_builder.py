@@ -1,4 +1,4 @@
-"""Builder elements, data classes and build_tree (builder-and-tree.md, benchmark.md)."""
+"""Builder elements, data classes and build_tree (docs/builder.md)."""
 
 import re
 

@@ -320,7 +320,7 @@ def outcome(rt: InMemoryRuntime) -> Dict[str, Any]:
     def data_of(node_id: str) -> Any:
         try:
             data = rt.get_execution_data(node_id)
-        except Exception:  # noqa: BLE001 - a node without execution data
+        except Exception:
             return None
         return json.dumps([data.inputs, data.outputs], sort_keys=True, default=str)
 
@@ -358,7 +358,7 @@ def test_interrupt_anywhere_ends_the_run_as_without_it(name):
     for index, mode in positions:
         try:
             rt, injector = run(scenario, index, mode)
-        except Exception as err:  # noqa: BLE001 - reported with the fault position below
+        except Exception as err:
             failures.append(f"{mode} {dry.boundaries[index]} #{index}: raised {err!r}")
             continue
         assert injector.raised, f"no fault raised at {mode} #{index}"

@@ -1,4 +1,4 @@
-"""Node outcome counters and handler pre/post timings recorded while pipelines run (django-runtime.md §5).
+"""Node outcome counters and handler pre/post timings recorded while pipelines run.
 
 Every test reads the global prometheus registry before and after one pipeline run; service codes are
 unique per test so label sets never overlap between tests.

@@ -1,4 +1,4 @@
-"""bamboo_engine.plugin: the ServiceWrapper mapping of components.md §2 and the other adapters."""
+"""bamboo_engine.plugin: the plugin service → ERI ``Service`` mapping and the other adapters."""
 
 import logging
 

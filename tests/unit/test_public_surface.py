@@ -1,7 +1,7 @@
 """Pins the public surface: names, kinds and signatures of tests/data/surface.json, and every name of
-the compatibility checklist (tests/data/compat_surface.json, transcribed from compat-surface.md).
+the compatibility checklist of upstream names (tests/data/compat_surface.json).
 
-Signatures are compared like the spec's check tool does: ``str(inspect.signature(obj))`` with the return
+Signatures are compared as ``str(inspect.signature(obj))`` with the return
 annotation dropped and the ``bamboo_engine.`` / ``pipeline.`` prefixes stripped.
 """
 
@@ -20,7 +20,7 @@ COMPAT = json.loads((DATA / "compat_surface.json").read_text())
 # them with the helpers of this module. Nothing here imports Django.
 DELIVERED_PIPELINE_MODULES: set = set()
 
-# How surface.json was recorded for each module (same table as the spec's check tool): which members
+# How surface.json was recorded for each module: which members
 # count as published and how they are described. "listed"/"all": any attribute, classes described with
 # their methods; "functions": functions defined in the module; "constants": upper-case str values;
 # "classes"/"models": classes defined in the same top-level package.

@@ -5,7 +5,7 @@ import pytest
 from bamboo_engine import states
 from bamboo_engine.states import StateType, can_transit
 
-# Rows: from state; columns: to state (same order); "x" = allowed. Written from execution.md §5,
+# Rows: from state; columns: to state (same order); "x" = allowed. Written from docs/concepts.md,
 # independently of the TRANSITION table in the module under test.
 ORDER = [
     "CREATED",

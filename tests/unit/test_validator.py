@@ -1,4 +1,4 @@
-"""Validator: valid shapes, annotations, every rejection type, start-node helpers (execution.md §4)."""
+"""Validator: valid shapes, annotations, every rejection type, start-node helpers."""
 
 import copy
 

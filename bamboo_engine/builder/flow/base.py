@@ -14,7 +14,7 @@ class Element:
         outgoing: initial list of following elements.
     """
 
-    def __init__(self, id=None, name=None, outgoing=None):  # noqa: A002 (spec signature)
+    def __init__(self, id=None, name=None, outgoing=None):  # noqa: A002 - upstream's published signature
         self.id = id or unique_id("e")
         self.name = name
         self.outgoing = list(outgoing) if outgoing else []

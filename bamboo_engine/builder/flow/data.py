@@ -24,7 +24,7 @@ class Var:
     SPLICE = "splice"
     LAZY = "lazy"
 
-    def __init__(self, type, value, custom_type=None):  # noqa: A002 (spec signature)
+    def __init__(self, type, value, custom_type=None):  # noqa: A002 - upstream's published signature
         self.type = type
         self.value = value
         self.custom_type = custom_type

@@ -23,7 +23,7 @@ class ExecutableEndEvent(Element):
         **kwargs: passed to :class:`Element` (``id``, ``name``, ``outgoing``).
     """
 
-    def __init__(self, type, **kwargs):  # noqa: A002 (spec signature)
+    def __init__(self, type, **kwargs):  # noqa: A002 - upstream's published signature
         super().__init__(**kwargs)
         self._type = type
 

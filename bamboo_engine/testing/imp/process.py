@@ -1,4 +1,4 @@
-"""ProcessMixin: process rows, fork/join and the child-finished handshake (django-runtime.md §2)."""
+"""ProcessMixin: process rows, fork/join and the child-finished handshake."""
 
 from typing import Dict, List, Optional
 

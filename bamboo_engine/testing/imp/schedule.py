@@ -1,4 +1,4 @@
-"""ScheduleMixin: schedule rows and the ``scheduling`` lock (django-runtime.md "Schedule lock semantics")."""
+"""ScheduleMixin: schedule rows and the ``scheduling`` lock."""
 
 from bamboo_engine.eri.models.runtime import Schedule, ScheduleType
 from bamboo_engine.testing.imp.base import StoreBacked, not_found

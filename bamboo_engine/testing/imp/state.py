@@ -1,4 +1,4 @@
-"""StateMixin: the node state machine rules of execution.md §5 applied to state rows."""
+"""StateMixin: the node state machine (``bamboo_engine.states``) applied to state rows."""
 
 from typing import Dict, List, Optional
 

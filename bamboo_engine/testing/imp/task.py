@@ -39,7 +39,7 @@ class TaskMixin(StoreBacked):
                 raise
 
     def _headers(self, process_id: int, headers: Optional[dict], countdown: float) -> dict:
-        # Same shape as the Django runtime's message headers (django-runtime.md §4).
+        # Same shape as the Django runtime's message headers.
         with self._store.lock:
             record = self._store.processes.get(int(process_id))
             route = (

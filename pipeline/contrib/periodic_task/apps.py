@@ -1,4 +1,4 @@
-"""App config of ``pipeline.contrib.periodic_task`` (a placeholder: the feature is not implemented yet)."""
+"""App config of ``pipeline.contrib.periodic_task`` (a placeholder: the feature is not implemented)."""
 
 from django.apps import AppConfig
 

@@ -1,4 +1,4 @@
-"""Run one plugin without a pipeline (contrib.md, plugin_execute).
+"""Run one plugin without a pipeline.
 
 Every function returns a :class:`~pipeline.contrib.utils.PipelineContribAPIResult`. A refused call
 (unknown task id, wrong state, bad argument) answers ``result=False`` with a message that names the

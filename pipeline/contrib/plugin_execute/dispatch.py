@@ -20,15 +20,18 @@ logger = logging.getLogger(__name__)
 
 
 def publish(task_name: str, kwargs: Dict[str, Any], countdown: Optional[float]) -> None:
-    """Send one message to ``settings.PLUGIN_EXECUTE_QUEUE`` (tests swap this function)."""
-    from pipeline.contrib.plugin_execute import tasks
+    """Send one message to ``settings.PLUGIN_EXECUTE_QUEUE`` (tests swap this function).
 
-    task = tasks.execute if task_name == EXECUTE_TASK_NAME else tasks.schedule
+    The task is looked up by name in the Celery app (the app config imports the tasks module): the tasks
+    call the runner, which calls this module, so importing the tasks here would close a cycle.
+    """
+    from celery import current_app
+
     queue = settings.PLUGIN_EXECUTE_QUEUE
     options: Dict[str, Any] = {"queue": queue, "routing_key": queue}
     if countdown:
         options["countdown"] = countdown
-    task.apply_async(kwargs=kwargs, **options)
+    current_app.tasks[task_name].apply_async(kwargs=kwargs, **options)
 
 
 def send_execute(task_id: int, invoke_count: int) -> None:

@@ -1,4 +1,4 @@
-"""``PluginExecuteTask``: one run of one plugin outside any pipeline (contrib.md, plugin_execute).
+"""``PluginExecuteTask``: one run of one plugin outside any pipeline.
 
 The published fields come first. The last three fields are internal bookkeeping of the schedule
 rounds: every change a worker makes is a conditional ``UPDATE`` on ``invoke_count``/``state`` (and the

@@ -120,7 +120,7 @@ def failing_on_error(task_id: int, invoke_count: int, phase: str) -> Iterator[No
     """
     try:
         yield
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 - the task fails with the traceback
         trace = traceback.format_exc()
         logger.error(
             "plugin execute task %s invoke %s: %s raised an unexpected error, failing the task:\n%s",

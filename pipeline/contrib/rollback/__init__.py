@@ -1,7 +1,7 @@
 """PLACEHOLDER for ``pipeline.contrib.rollback``: rollback.
 
-NOT IMPLEMENTED YET. Only the Django app exists, so settings files listing
-``"pipeline.contrib.rollback"`` in ``INSTALLED_APPS``
-load; the feature (models, api, commands, tasks) arrives with a later issue.
-Nothing here works yet: do not rely on this app doing anything.
+NOT IMPLEMENTED. Only the Django app exists, so settings files listing
+``"pipeline.contrib.rollback"`` in ``INSTALLED_APPS`` load. It has no models, api,
+commands or tasks: do not rely on it doing anything (docs/migrating-from-upstream.md lists what is
+missing).
 """

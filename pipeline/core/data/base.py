@@ -1,4 +1,4 @@
-"""``DataObject``: the inputs/outputs container a service reads and writes (components.md §3)."""
+"""``DataObject``: the inputs/outputs container a service reads and writes."""
 
 from bamboo_engine.plugin import DataObject as PluginDataObject
 
@@ -11,8 +11,8 @@ class DataObject(PluginDataObject):
     Inputs are plain keys (no ``${}``), including ``_loop`` and ``_inner_loop``. Writing ``ex_data``
     into the outputs sets the failure message users see.
 
-    The methods only restate the plugin API without annotations: the published signatures
-    (compat-surface) are unannotated.
+    The methods only restate the plugin API without annotations: upstream's published
+    signatures are unannotated.
     """
 
     def __init__(self, inputs, outputs=None):

@@ -1,4 +1,4 @@
-"""``VariableLibrary``: lazy variable classes by code (components.md §5)."""
+"""``VariableLibrary``: lazy variable classes by code."""
 
 from typing import Dict, Optional
 

@@ -1,4 +1,4 @@
-"""Context variables (components.md §5).
+"""Context variables.
 
 Plugin authors subclass :class:`LazyVariable`, set ``code`` and implement ``get_value()``; the
 :class:`RegisterVariableMeta` metaclass registers the class in :class:`VariableLibrary` when the class

@@ -1,4 +1,4 @@
-"""``Service``, the class plugin authors subclass, and the interval generators (components.md §2).
+"""``Service``, the class plugin authors subclass, and the interval generators.
 
 ``Service`` is :class:`bamboo_engine.plugin.Service` (same semantics everywhere: the in-memory runtime
 and the Django runtime both drive it through the plugin adapter); this subclass only makes the IO item

@@ -1,4 +1,4 @@
-"""Custom executable end events (components.md §6).
+"""Custom executable end events.
 
 Subclass :class:`ExecutableEndEvent`, implement ``execute(self, in_subprocess, root_pipeline_id,
 current_pipeline_id)`` (raise to fail the end event), then register the class under a node type with

@@ -1,4 +1,4 @@
-"""``FlowNodeClsFactory``: registry of flow node types, extended by custom end events (components.md §6)."""
+"""``FlowNodeClsFactory``: registry of flow node types, extended by custom end events."""
 
 import threading
 from typing import Dict, List

@@ -1,9 +1,9 @@
-"""Declared inputs/outputs of a service and their value schemas (components.md §3).
+"""Declared inputs/outputs of a service and their value schemas.
 
 The behaviour lives in :mod:`bamboo_engine.plugin.io`; the classes here are the ones published under
 ``pipeline.core.flow.io``. They are subclasses (not aliases) so that ``isinstance`` works against both
 import paths and the classes report this module as their home. Constructors are restated without
-annotations because the published signatures (compat-surface) are unannotated.
+annotations because upstream's published signatures are unannotated.
 """
 
 from bamboo_engine.plugin import io as plugin_io

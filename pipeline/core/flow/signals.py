@@ -1,4 +1,4 @@
-"""Signals of the flow node registry (components.md §6)."""
+"""Signals of the flow node registry."""
 
 from django.dispatch import Signal
 

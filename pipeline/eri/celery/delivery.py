@@ -138,7 +138,7 @@ def finish_claim(token: Optional[str]) -> None:
     keeper.release(token)
     try:
         _sql.update(DeliveryClaim, {"token": token}, {"done": True})
-    except Exception:  # noqa: BLE001 - the message did run; a redelivery would find the process settled
+    except Exception:  # the message did run; a redelivery would find the process settled
         logger.exception("marking the claim of message %s done failed", token)
 
 
@@ -222,7 +222,7 @@ class LeaseKeeper:
             try:
                 close_old_connections()
                 self.renew()
-            except Exception:  # noqa: BLE001 - retried next round; the lease has two more rounds to go
+            except Exception:  # retried next round; the lease has two more rounds to go
                 logger.exception("renewing delivery leases failed")
 
 

@@ -9,8 +9,7 @@ from django.contrib import admin
 from django.utils.safestring import SafeString
 
 from pipeline.eri import models
-from pipeline.eri.admin import ReadOnlyAdmin
-from pipeline.eri.admin_helpers import field_names, links, pretty_json
+from pipeline.eri.admin_helpers import ReadOnlyAdmin, field_names, links, pretty_json
 
 
 @admin.register(models.HealingRecord)

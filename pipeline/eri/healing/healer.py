@@ -123,7 +123,7 @@ class Healer:
         for view in views:
             try:
                 finding = diagnose(view, self.runtime, self.config)
-            except Exception:  # noqa: BLE001 - one unreadable process must not stop the pass
+            except Exception:  # one unreadable process must not stop the pass
                 logger.exception("healing: diagnosing process(%s) failed", view.process_id)
                 continue
             if finding is None:
@@ -167,7 +167,7 @@ class Healer:
                     return _outcome(view, finding, TAKEN, detail)
                 _write(view, finding, REDISPATCHED, digest, detail)
                 send(self.runtime, finding.plan)  # published when the transaction commits
-        except Exception as err:  # noqa: BLE001 - recorded, and the pass goes on with the next process
+        except Exception as err:  # recorded, and the pass goes on with the next process
             logger.exception("healing: re-dispatch for process(%s) failed", view.process_id)
             detail["error"] = repr(err)
             return self._record_once(view, finding, FAILED, digest, detail)

@@ -229,7 +229,7 @@ def poll_interval(runtime: Any, node: Node, view: ProcessView, fallback: float) 
                 times=view.schedule.times,
             )
         after = service.schedule_after(schedule, None, None)
-    except Exception:  # noqa: BLE001 - an unknown interval must not stop the pass; wait longer instead
+    except Exception:  # an unknown interval must not stop the pass; wait longer instead
         logger.exception("poll interval of node(%s) unknown, assuming %s s", node.id, fallback)
         return fallback
     return float(after) if after and after > 0 else 0.0

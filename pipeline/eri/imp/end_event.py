@@ -1,4 +1,4 @@
-"""The executable end event wrapper of the Django runtime (components.md §6)."""
+"""The executable end event wrapper of the Django runtime."""
 
 from bamboo_engine.plugin import ExecutableEndEventAdapter
 

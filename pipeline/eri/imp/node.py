@@ -1,4 +1,4 @@
-"""NodeMixin: node definitions stored as ``Node.detail`` JSON (django-runtime.md §2).
+"""NodeMixin: node definitions stored as ``Node.detail`` JSON.
 
 Nodes do not change after ``prepare_run_pipeline`` except the loop times of loop-enabled nodes
 (``update_node_loop_times``). Details of nodes without a loop are therefore cached per worker process

@@ -1,4 +1,4 @@
-"""ProcessMixin: process rows, fork/join and the child-finished handshake (django-runtime.md §2).
+"""ProcessMixin: process rows, fork/join and the child-finished handshake.
 
 Every write is a single UPDATE filtered by primary key (no read-modify-save), so concurrent workers
 touching the same process never overwrite each other's fields.

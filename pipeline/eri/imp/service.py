@@ -1,4 +1,4 @@
-"""``ServiceWrapper``: a plugin service as the engine's ERI ``Service`` (components.md §2).
+"""``ServiceWrapper``: a plugin service as the engine's ERI ``Service``.
 
 The mapping itself (schedule type, intervals, DataObjects, hooks) is the engine's
 :class:`bamboo_engine.plugin.ServiceAdapter`; the Django runtime adds the ``pre_service_execute`` /

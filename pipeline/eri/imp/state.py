@@ -1,4 +1,4 @@
-"""StateMixin: node state rows under the state machine of execution.md §5.
+"""StateMixin: node state rows under the state machine of ``bamboo_engine.states``.
 
 ``set_state`` never holds a row lock: it reads the row, checks the transition, and writes with a
 compare-and-set UPDATE (``WHERE name = <read name> AND version = <read version>``). When a concurrent

@@ -78,7 +78,7 @@ class StatementPipe:
             with self._connection.cursor() as cursor:
                 for statement in statements:
                     cursor.execute(statement)
-        except BaseException as failure:  # handed to the caller's thread
+        except BaseException as failure:  # noqa: BLE001 - handed to the caller's thread
             self._failure = failure
             for _ in statements:  # keep taking statements so that the caller never blocks on a full queue
                 pass

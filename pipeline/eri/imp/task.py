@@ -1,4 +1,4 @@
-"""TaskMixin: sending execute/schedule messages (django-runtime.md §4).
+"""TaskMixin: sending execute/schedule messages.
 
 Messages use keyword arguments only and go to the run's queue with the run's priority. They are sent
 after the surrounding transaction commits (``transaction.on_commit``), so a rolled-back transaction never

@@ -1,4 +1,4 @@
-"""The compute (lazy) variable wrapper of the Django runtime (data-and-templates.md §5)."""
+"""The compute (lazy) variable wrapper of the Django runtime."""
 
 from bamboo_engine.plugin import LazyVariableAdapter
 

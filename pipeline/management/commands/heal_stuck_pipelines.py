@@ -36,7 +36,7 @@ class Command(BaseCommand):
             close_old_connections()
             try:
                 self._print(healer.run_pass())
-            except Exception as err:  # noqa: BLE001 - e.g. the database is away: try again next time
+            except Exception as err:  # e.g. the database is away: try again next time
                 logger.exception("heal_stuck_pipelines: pass failed")
                 self.stderr.write(f"healing pass failed: {err!r}")
             time.sleep(options["interval"])

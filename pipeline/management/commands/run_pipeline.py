@@ -1,7 +1,7 @@
 """``manage.py run_pipeline <tree.json>``: start a pipeline from a JSON tree file and show its states.
 
 The tree is the dict ``bamboo_engine.builder.build_tree`` returns (docs/builder.md), saved as JSON.
-With the embedded default broker the command runs the pipeline in-process until it is quiet (finished,
+With the ``memory://`` broker the command runs the pipeline in-process until it is quiet (finished,
 failed at a node, or waiting for a callback), up to ``--timeout`` seconds.
 """
 

@@ -1,4 +1,4 @@
-"""Benchmark components (benchmark.md): ``debug_node``, ``debug_no_schedule_node``, ``empty_node``."""
+"""Benchmark components: ``debug_node``, ``debug_no_schedule_node``, ``empty_node``."""
 
 from pipeline.component_framework.component import Component
 from pipeline.core.flow.activity import Service, StaticIntervalGenerator

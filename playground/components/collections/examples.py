@@ -1,4 +1,8 @@
-"""Introductory components: ``example_component`` and ``factorial`` (the docs' running example)."""
+"""Introductory components: ``example_component`` and ``factorial`` (the docs' running example).
+
+This ``example_component`` echoes its ``message`` input; it replaces the example of the same code shipped
+with ``pipeline`` (a project's component always wins over a shipped example).
+"""
 
 import math
 

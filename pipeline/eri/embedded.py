@@ -1,10 +1,16 @@
-"""The embedded default: a Celery worker inside the current process, on kombu's ``memory://`` broker.
+"""The embedded worker: a Celery worker inside the current process, on kombu's ``memory://`` broker.
 
-With nothing configured the playground runs pipelines on SQLite and this worker: the same Celery tasks
+A project whose ``CELERY_BROKER_URL`` is ``memory://`` runs pipelines with the same Celery tasks
 (``pipeline.eri.celery.tasks``), the same ``BambooDjangoRuntime`` and the same engine as production; only
-the broker (a queue in this process's memory) and the database differ. Messages never leave the
-process, so a pipeline advances only while a worker runs here: :func:`embedded_worker` starts one,
-:func:`wait_until_settled` keeps it running until the run has nothing left to do.
+the broker (a queue in this process's memory) differs. Messages never leave the process, so a pipeline
+advances only while a worker runs here: :func:`embedded_worker` starts one, :func:`wait_until_settled`
+keeps it running until the run has nothing left to do. The operator commands (``run_pipeline``,
+``retry_node``, ...) do both by themselves when the broker is ``memory://`` (docs/workers.md).
+
+The worker uses the project's Celery app when the project has one configured from the Django settings
+(``app.config_from_object("django.conf:settings", namespace="CELERY")``); a project without a Celery app
+gets one built from the same settings, so ``django-admin startproject`` plus the pipeline apps and
+``CELERY_BROKER_URL = "memory://"`` is enough.
 
 SQLite allows one writer at a time. The database is switched to WAL (readers never wait for the writer)
 and the connection waits for the lock (``OPTIONS["timeout"]`` of the settings); a write that still loses
@@ -16,7 +22,7 @@ import contextlib
 import logging
 import threading
 import time
-from typing import Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, List, Optional
 
 from celery import shared_task
 from django.conf import settings
@@ -32,16 +38,18 @@ DEFAULT_SETTLE_TIMEOUT = 60.0
 #: from the queue to the worker's request table in a few statements, never across several checks.
 IDLE_CHECKS = 3
 IDLE_CHECK_INTERVAL = 0.05
+#: Seconds between two looks of the worker at the in-process queues. kombu's default (1 s) would add up
+#: to a second to every step of a pipeline.
+POLLING_INTERVAL = 0.01
 
-WAKE_TASK_NAME = "playground.embedded.wake"
-#: A queue the worker consumes (the default execute queue of pipeline.eri.celery.queues).
-WAKE_QUEUE = "er_execute"
+WAKE_TASK_NAME = "pipeline.eri.embedded.wake"
 
 _running = threading.Lock()
+_own_app: Any = None
 
 
 def is_embedded() -> bool:
-    """True when the broker is the in-process ``memory://`` transport (no ``BAMBOO_BROKER`` set)."""
+    """True when the project's broker is the in-process ``memory://`` transport."""
     return str(getattr(settings, "CELERY_BROKER_URL", "")).startswith("memory://")
 
 
@@ -51,6 +59,58 @@ def enable_sqlite_wal() -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode=WAL")
+
+
+def celery_app() -> Any:
+    """The Celery app the runtime publishes through and the embedded worker consumes with.
+
+    The current app when it uses the ``memory://`` broker (the project's own app, configured from the
+    Django settings); else an app built once from the Django settings and made the current and default
+    app, so that the runtime's messages go to the same in-process broker.
+    """
+    global _own_app
+    from celery import current_app
+
+    app = current_app._get_current_object()
+    if str(app.conf.broker_url or "").startswith("memory://"):
+        return app
+    if _own_app is None:
+        from celery import Celery
+
+        _own_app = Celery("pipeline.eri.embedded")
+        _own_app.config_from_object("django.conf:settings", namespace="CELERY")
+        if not hasattr(settings, "CELERY_WORKER_HIJACK_ROOT_LOGGER"):
+            # The project's logging stays as configured: the worker runs inside someone else's process.
+            _own_app.conf.worker_hijack_root_logger = False
+    _own_app.set_current()
+    _own_app.set_default()
+    return _own_app
+
+
+def _tune_memory_transport(app) -> None:
+    """A host in the URL (kombu warns without one) and a short polling interval (see POLLING_INTERVAL)."""
+    if str(app.conf.broker_url).rstrip("/") == "memory:":
+        app.conf.broker_url = "memory://localhost/"
+    options = dict(app.conf.broker_transport_options or {})
+    if "polling_interval" not in options:
+        app.conf.broker_transport_options = {**options, "polling_interval": POLLING_INTERVAL}
+
+
+def _queues_to_consume(app) -> List[str]:
+    """Every queue a message of this process can go to.
+
+    The declared queues, the runtime's default ones and plugin_execute's, whether or not the settings
+    declare them: a project may declare no queue at all.
+    """
+    from pipeline.conf import settings as pipeline_settings
+    from pipeline.eri.celery.queues import CELERY_QUEUES
+
+    names = [
+        *app.amqp.queues,
+        *(queue.name for queue in CELERY_QUEUES),
+        pipeline_settings.PLUGIN_EXECUTE_QUEUE,
+    ]
+    return list(dict.fromkeys(names))
 
 
 @contextlib.contextmanager
@@ -67,7 +127,7 @@ def embedded_worker(concurrency: int = DEFAULT_CONCURRENCY) -> Iterator[object]:
     if not is_embedded():
         raise RuntimeError(
             f"embedded_worker() needs the memory:// broker, the settings use {settings.CELERY_BROKER_URL!r}: "
-            "start workers with `celery -A playground worker -Q er_execute,er_schedule` instead"
+            "start workers with `celery -A <project> worker -Q er_execute,er_schedule` instead"
         )
     if not _running.acquire(blocking=False):
         raise RuntimeError("an embedded worker already runs in this process")
@@ -76,10 +136,11 @@ def embedded_worker(concurrency: int = DEFAULT_CONCURRENCY) -> Iterator[object]:
         # Imported late: importing the testing helpers loads the whole worker machinery.
         from celery.contrib.testing.worker import start_worker
 
-        from playground.celery import app
-
+        app = celery_app()
+        _tune_memory_transport(app)
         with start_worker(
             app,
+            queues=_queues_to_consume(app),
             pool="threads",
             concurrency=concurrency,
             perform_ping_check=False,
@@ -110,8 +171,9 @@ def _stop_promptly(app) -> None:
     from celery.worker import state
 
     state.should_terminate = 0
+    queue = next(iter(app.amqp.queues.consume_from))
     for _ in range(2):
-        app.send_task(WAKE_TASK_NAME, queue=WAKE_QUEUE)
+        app.send_task(WAKE_TASK_NAME, queue=queue)
 
 
 def worker_idle() -> bool:

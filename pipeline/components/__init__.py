@@ -1,0 +1,1 @@
+"""Plugins shipped with ``pipeline``: the example components (``ENABLE_EXAMPLE_COMPONENTS``)."""

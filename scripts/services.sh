@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Starts the services the integration tests need when they are down, and waits until they answer:
+# MariaDB (a `SELECT 1` through the mariadb client) and RabbitMQ (its AMQP port open and `rabbitmqctl
+# status` answering). Exits 0 once both answer, 1 naming the service that did not come up in time.
+# Used by .ci/run and by the integration test session (tests/integration/env.py).
+#
+# Environment (defaults in brackets): MARIADB_HOST [127.0.0.1], MARIADB_PORT [3306], MARIADB_USER [root],
+# MARIADB_PASSWORD [empty], AMQP_HOST [127.0.0.1], AMQP_PORT [5672], BAMBOO_SERVICE_TIMEOUT [120] seconds.
+set -euo pipefail
+
+MARIADB_HOST="${MARIADB_HOST:-127.0.0.1}"
+MARIADB_PORT="${MARIADB_PORT:-3306}"
+MARIADB_USER="${MARIADB_USER:-root}"
+MARIADB_PASSWORD="${MARIADB_PASSWORD:-}"
+AMQP_HOST="${AMQP_HOST:-127.0.0.1}"
+AMQP_PORT="${AMQP_PORT:-5672}"
+SERVICE_TIMEOUT="${BAMBOO_SERVICE_TIMEOUT:-120}"
+
+port_open() {  # host port
+    (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+mariadb_ready() {
+    local password=()
+    if [ -n "$MARIADB_PASSWORD" ]; then
+        password=("-p$MARIADB_PASSWORD")
+    fi
+    mariadb -h "$MARIADB_HOST" -P "$MARIADB_PORT" -u "$MARIADB_USER" "${password[@]}" \
+        --connect-timeout=2 -e "SELECT 1"
+}
+
+rabbitmq_ready() {
+    port_open "$AMQP_HOST" "$AMQP_PORT" && rabbitmqctl -q status
+}
+
+start_mariadb() {
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+}
+
+start_rabbitmq() {
+    rabbitmq-server -detached
+}
+
+ensure() {  # description ready-command start-command
+    local description="$1" ready="$2" start="$3"
+    if "$ready" >/dev/null 2>&1; then
+        echo "== $description is up"
+        return
+    fi
+    echo "== starting $description"
+    "$start" || true  # a failed start shows as the service never answering below
+    local waited=0
+    until "$ready" >/dev/null 2>&1; do
+        if [ "$waited" -ge "$SERVICE_TIMEOUT" ]; then
+            echo "!! $description did not come up within ${SERVICE_TIMEOUT}s" >&2
+            exit 1
+        fi
+        sleep 1
+        waited=$((waited + 1))
+    done
+    echo "== $description is up"
+}
+
+ensure "MariaDB ($MARIADB_HOST:$MARIADB_PORT)" mariadb_ready start_mariadb
+ensure "RabbitMQ ($AMQP_HOST:$AMQP_PORT)" rabbitmq_ready start_rabbitmq
