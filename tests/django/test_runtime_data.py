@@ -7,7 +7,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from bamboo_engine.eri.models.runtime import ContextValue, ContextValueType, DataInput, ExecutionData
-from bamboo_engine.exceptions import NotFoundError
+from bamboo_engine.exceptions import NotFoundError, UnstorableValueError
 from pipeline.eri.codec import SerializationError
 from pipeline.eri.models import ContextOutputs
 from pipeline.eri.models import ContextValue as ContextValueModel
@@ -42,12 +42,20 @@ def test_execution_data_round_trip(runtime):
     assert (row.inputs_serializer, row.outputs_serializer) == ("json", "json")
 
 
+class Opaque:
+    """An object no JSON form stores (module level, so pickle can)."""
+
+    def __eq__(self, other):
+        return isinstance(other, Opaque)
+
+
 def test_pickle_is_opt_in(runtime):
-    with pytest.raises(SerializationError, match="BAMBOO_DJANGO_ERI_ALLOW_PICKLE"):
-        runtime.set_execution_data_outputs("n1", {"s": {1, 2}})
+    with pytest.raises(UnstorableValueError, match="BAMBOO_DJANGO_ERI_ALLOW_PICKLE") as raised:
+        runtime.set_execution_data_outputs("n1", {"o": Opaque()})
+    assert (raised.value.key, raised.value.value_type) == ("o", f"{__name__}.Opaque")
     with override_settings(BAMBOO_DJANGO_ERI_ALLOW_PICKLE=True):
-        runtime.set_execution_data_outputs("n1", {"s": {1, 2}})
-        assert runtime.get_execution_data_outputs("n1") == {"s": {1, 2}}
+        runtime.set_execution_data_outputs("n1", {"o": Opaque()})
+        assert runtime.get_execution_data_outputs("n1") == {"o": Opaque()}
         assert ExecutionDataModel.objects.get(node_id="n1").outputs_serializer == "pickle"
     with pytest.raises(SerializationError, match="refusing to unpickle"):
         runtime.get_execution_data_outputs("n1")
