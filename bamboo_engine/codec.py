@@ -25,7 +25,7 @@ import json
 import pickle
 import uuid
 from decimal import Decimal
-from typing import Any, Callable, Dict, List, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, MutableMapping, Tuple, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bamboo_engine.exceptions import SerializationError, UnstorableValueError
@@ -330,7 +330,7 @@ def loads(text: str, serializer: str, allow_pickle: bool, pickle_hint: str = "")
 
 
 def drop_unstorable(
-    serialize: Callable[[Dict[str, Any]], Any], parts: Dict[str, Dict[str, Any]]
+    serialize: Callable[[Dict[str, Any]], Any], parts: Mapping[str, MutableMapping[str, Any]]
 ) -> List[UnstorableValueError]:
     """Remove from each dict of ``parts`` the keys whose values ``serialize`` refuses.
 

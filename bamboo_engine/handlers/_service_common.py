@@ -207,13 +207,17 @@ class ServiceHandlerBase(NodeHandler):
         return True, serialize(dict(execution_data.outputs))
 
     def _drop_unstorable(self, execution_data: ExecutionData) -> None:
-        """Remove what the runtime cannot store from ``execution_data``, naming it in ``ex_data``."""
+        """Remove what the runtime cannot store from ``execution_data``, naming it in ``ex_data``.
+
+        An ``ex_data`` already there (the service's, or an earlier check's) is kept, this one appended.
+        """
         parts = {"inputs": execution_data.inputs, "outputs": execution_data.outputs}
         errors = drop_unstorable(self.runtime.serialize_execution_data, parts)
         if errors:
             ex_data = unstorable_ex_data(self.node.id, errors)
             logger.warning(ex_data)
-            execution_data.outputs["ex_data"] = ex_data
+            earlier = execution_data.outputs.get("ex_data")  # the service's own message stays first
+            execution_data.outputs["ex_data"] = f"{earlier}\n{ex_data}" if earlier else ex_data
 
     @staticmethod
     def _mark_outputs(outputs: Dict, failed: bool, loop: int, inner_loop: int) -> None:

@@ -11,6 +11,7 @@ import datetime
 import pytest
 
 from bamboo_engine.builder import Data, NodeOutput, Var
+from bamboo_engine.eri import ContextValue, ContextValueType, ExecutionData
 from tests.contract.services import plugin_values, same_value
 from tests.contract.trees import activity, linear_tree, splice
 
@@ -71,3 +72,33 @@ def test_an_unstorable_output_of_schedule_fails_the_node_naming_key_and_type(har
     )
     assert (outputs["polls"], outputs["_result"]) == (1, False)
     assert harness.runtime.get_sleep_process_info_with_current_node_id(act.id) is not None
+
+
+# ---------------------------------------------------------------------------- the runtime's writers
+
+
+def test_execution_data_context_and_histories_store_them(harness):
+    runtime, values = harness.runtime, plugin_values()
+    node_id, pipeline_id = "n" + "0" * 31 + "1", "p" + "0" * 31 + "1"
+    runtime.set_execution_data(node_id, ExecutionData(inputs={"in": values["span"]}, outputs=dict(values)))
+    runtime.set_execution_data_outputs(node_id, {"only": values["pair"]})
+    runtime.set_execution_data_inputs(node_id, {"again": values["amount"]})
+    stored = runtime.get_execution_data(node_id)
+    assert same_value(stored.inputs["again"], values["amount"]) and same_value(
+        stored.outputs["only"], values["pair"]
+    )
+
+    runtime.upsert_plain_context_values(
+        pipeline_id, {"${at}": ContextValue("${at}", ContextValueType.PLAIN, values["zoned"])}
+    )
+    runtime.update_context_values(
+        pipeline_id, [ContextValue("${at}", ContextValueType.PLAIN, values["tags"])]
+    )
+    assert same_value(harness.context(pipeline_id)["${at}"], values["tags"])
+
+    now = datetime.datetime.now(datetime.UTC)
+    runtime.add_history(node_id, now, now, 1, False, 0, "v1", {"in": values["uid"]}, dict(values))
+    (history,) = runtime.get_histories(node_id)
+    assert same_value(history.inputs["in"], values["uid"])
+    for key, expected in values.items():
+        assert same_value(history.outputs[key], expected), key

@@ -1,6 +1,9 @@
 """DataMixin, ContextMixin and ExecutionHistoryMixin of the Django runtime."""
 
+import codecs
 import datetime
+import json
+import pickle
 
 import pytest
 from django.test import override_settings
@@ -121,3 +124,36 @@ def test_histories(runtime):
     assert (histories[0].inputs, histories[0].outputs) == ({"a": 1}, {"b": 2})
     short = runtime.get_short_histories("n1", loop=2)
     assert [(h.version, h.skip, h.retry) for h in short] == [("v2", True, 1)]
+
+
+def test_values_json_has_no_type_for_are_stored_as_tagged_json(runtime):
+    due = datetime.datetime(2024, 5, 1, 10, 0, 0, 123456)
+    runtime.set_execution_data("n1", ExecutionData({"plain": 1}, {"due": due, "ids": {1, 2}}))
+    row = ExecutionDataModel.objects.get(node_id="n1")
+    assert (row.inputs_serializer, row.outputs_serializer) == ("json", "tagged_json")
+    assert row.inputs == '{"plain": 1}'
+    assert runtime.get_execution_data_outputs("n1") == {"due": due, "ids": {1, 2}}
+
+
+def test_rows_written_before_read_the_same(runtime):
+    lookalike = {"due": {"$datetime": "2024-05-01T10:00:00"}, "t": {"$tuple": [1, 2]}}
+    ExecutionDataModel.objects.create(
+        node_id="old_json",
+        inputs=json.dumps(lookalike),
+        inputs_serializer="json",
+        outputs="{}",
+        outputs_serializer="json",
+    )
+    assert runtime.get_execution_data_inputs("old_json") == lookalike  # never read as tags
+    # The upstream package wrote pickles with codecs' base64 (a newline every 76 characters).
+    pickled = codecs.encode(pickle.dumps({"s": {1, 2}, "long": "x" * 200}), "base64").decode()
+    assert "\n" in pickled.strip()
+    ExecutionDataModel.objects.create(
+        node_id="old_pickle",
+        inputs="{}",
+        inputs_serializer="json",
+        outputs=pickled,
+        outputs_serializer="pickle",
+    )
+    with override_settings(BAMBOO_DJANGO_ERI_ALLOW_PICKLE=True):
+        assert runtime.get_execution_data_outputs("old_pickle") == {"s": {1, 2}, "long": "x" * 200}
