@@ -334,8 +334,8 @@ def drop_unstorable(
 ) -> List[UnstorableValueError]:
     """Remove from each dict of ``parts`` the keys whose values ``serialize`` refuses.
 
-    Used by the engine on a failure path, after the whole dict was refused: each key is tried alone so
-    everything that can be stored is kept.
+    A dict the runtime takes as a whole costs one call; a refused one is tried key by key, so everything
+    that can be stored is kept.
 
     Args:
         serialize: the runtime's ``serialize_execution_data``.
@@ -346,6 +346,11 @@ def drop_unstorable(
     """
     errors = []
     for name, values in parts.items():
+        try:
+            serialize(dict(values))
+            continue
+        except UnstorableValueError:
+            pass
         for key in list(values):
             try:
                 serialize({key: values[key]})
