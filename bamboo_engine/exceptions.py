@@ -28,6 +28,44 @@ class ValueError(EngineException, builtins.ValueError):  # noqa: A001
     """An argument value is invalid (also a builtin ``ValueError``)."""
 
 
+class SerializationError(EngineException, TypeError):
+    """A value cannot be stored by the runtime, or stored text cannot be read back."""
+
+
+class UnstorableValueError(SerializationError):
+    """A value has a type the runtime cannot store (see :mod:`bamboo_engine.codec`).
+
+    Attributes:
+        key: where the value sits, e.g. ``outputs.result.items[2]`` (empty: the value itself).
+        value_type: the qualified name of the value's type.
+        hint: what would let the runtime store it (e.g. the pickle opt-in), or "".
+    """
+
+    def __init__(self, key: str, value_type: str, hint: str = ""):
+        self.key = key
+        self.value_type = value_type
+        self.hint = hint
+        super().__init__(key, value_type, hint)
+
+    def within(self, prefix: str) -> "UnstorableValueError":
+        """The same error seen from the container ``prefix`` (``outputs`` + ``a.b`` = ``outputs.a.b``)."""
+        if not self.key:
+            key = prefix
+        elif self.key.startswith("["):
+            key = f"{prefix}{self.key}"
+        else:
+            key = f"{prefix}.{self.key}"
+        return UnstorableValueError(key, self.value_type, self.hint)
+
+    def __str__(self) -> str:
+        where = f"{self.key} " if self.key else "value "
+        text = (
+            f"{where}of type {self.value_type} cannot be stored: the runtime stores JSON values plus "
+            "datetime, date, time, timedelta, Decimal, UUID, set, frozenset, tuple and bytes"
+        )
+        return f"{text}; {self.hint}" if self.hint else text
+
+
 class StateVersionNotMatchError(EngineException):
     """A state change quoted a version that is no longer current."""
 

@@ -13,6 +13,9 @@ DEFAULTS: Dict[str, Any] = {
     "BAMBOO_DJANGO_ERI_PREPARE_BATCH_SIZE": 500,
     # Pickle is an explicit opt-in: values that are not JSON serialisable are refused otherwise.
     "BAMBOO_DJANGO_ERI_ALLOW_PICKLE": False,
+    # Dotted paths of a json.JSONEncoder subclass / json.loads object hook for node data inputs.
+    "DATA_JSON_ENCODER_PATH": None,
+    "DATA_JSON_OBJECT_HOOK_PATH": None,
     # Size of the per-process cache of parsed nodes (nodes do not change after prepare).
     "BAMBOO_DJANGO_ERI_NODE_CACHE_SIZE": 10000,
     # Record a claim per delivered message so a duplicate delivery changes nothing (docs/delivery.md).

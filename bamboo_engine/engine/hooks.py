@@ -3,11 +3,12 @@
 import logging
 from typing import Any, Optional
 
+from bamboo_engine.codec import drop_unstorable
 from bamboo_engine.context import root_pipeline_inputs
 from bamboo_engine.eri.models.event import HookType
 from bamboo_engine.eri.models.node import Node, NodeType
 from bamboo_engine.eri.models.runtime import CallbackData, ExecutionData, State
-from bamboo_engine.exceptions import NotFoundError
+from bamboo_engine.exceptions import NotFoundError, UnstorableValueError
 from bamboo_engine.utils.constants import RuntimeSettings
 
 logger = logging.getLogger("bamboo_engine")
@@ -52,11 +53,30 @@ def dispatch_node_hook(
         root_pipeline_data = ExecutionData(inputs=root_pipeline_inputs(runtime, root_pipeline_id), outputs={})
         service.hook_dispatch(hook, data, root_pipeline_data, callback_data)
         if hook in PERSISTED_HOOKS:
-            runtime.set_execution_data(node_id, data)
+            _persist_hook_data(runtime, node_id, hook, data)
     except Exception:
         logger.exception(
             "hook %s of node(%s) in pipeline(%s) failed", _hook_name(hook), node_id, root_pipeline_id
         )
+
+
+def _persist_hook_data(runtime: Any, node_id: str, hook: HookType, data: ExecutionData) -> None:
+    """Write the execution data a hook changed; values the runtime cannot store are dropped (logged)."""
+    try:
+        runtime.set_execution_data(node_id, data)
+        return
+    except UnstorableValueError:
+        pass
+    errors = drop_unstorable(
+        runtime.serialize_execution_data, {"inputs": data.inputs, "outputs": data.outputs}
+    )
+    logger.warning(
+        "hook %s of node(%s) left values that cannot be stored, they are dropped: %s",
+        _hook_name(hook),
+        node_id,
+        "; ".join(str(err) for err in errors),
+    )
+    runtime.set_execution_data(node_id, data)
 
 
 def notify(hook: Any, *args: Any) -> None:

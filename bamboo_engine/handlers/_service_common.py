@@ -3,13 +3,15 @@
 import logging
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from bamboo_engine import states
+from bamboo_engine.codec import drop_unstorable
 from bamboo_engine.context import Context
 from bamboo_engine.eri.models.event import HookType
 from bamboo_engine.eri.models.node import ServiceActivity as ServiceActivityNode
 from bamboo_engine.eri.models.runtime import CallbackData, ExecutionData, ProcessInfo
+from bamboo_engine.exceptions import UnstorableValueError
 from bamboo_engine.handler import INNER_LOOP_KEY, LOOP_KEY, NodeHandler
 from bamboo_engine.handlers._common import count_exception, is_interrupt_error, settle_node
 
@@ -68,8 +70,17 @@ def execution_data_changed(runtime, execution_data: ExecutionData, stored: Store
     no write. Comparing the runtime's own serialized form keeps the skip exact: what would be written
     is byte for byte what is stored.
     """
+    if stored is None:
+        return True
     current = stored_form(runtime, execution_data)
-    return stored is None or current is None or current != stored
+    return current is None or current != stored
+
+
+def unstorable_ex_data(node_id: str, errors: List[UnstorableValueError]) -> str:
+    """The ``ex_data`` of a node whose data held values the runtime cannot store (``errors``)."""
+    text = f"node({node_id}) failed to store its data: {errors[0]}"
+    others = ", ".join(f"{err.key} ({err.value_type})" for err in errors[1:])
+    return f"{text}; also refused: {others}" if others else text
 
 
 def exception_ex_data(service, err: Exception) -> str:
@@ -197,6 +208,36 @@ class ServiceHandlerBase(NodeHandler):
             self._hook(service, post_hook, execution_data, root_data)
         return not succeeded
 
+    def _storable_outcome(self, execution_data: ExecutionData, failed: bool) -> Tuple[bool, Tuple[str, str]]:
+        """``(failed, serialized outputs)`` of a service call, once its data is known to be storable.
+
+        Checked right after the service ran, before anything is written: a value the runtime cannot
+        store (an object, a lambda, ... with pickle off) is dropped from the data and named in
+        ``ex_data``, and the node fails as if the service had returned False (fail hooks, FAILED, the
+        process sleeps) instead of the write raising later with the node still RUNNING.
+        """
+        serialize = self.runtime.serialize_execution_data
+        try:
+            serialize(dict(execution_data.inputs))
+            return failed, serialize(dict(execution_data.outputs))
+        except UnstorableValueError:
+            pass
+        self._drop_unstorable(execution_data)
+        return True, serialize(dict(execution_data.outputs))
+
+    def _drop_unstorable(self, execution_data: ExecutionData) -> None:
+        """Remove what the runtime cannot store from ``execution_data``, naming it in ``ex_data``.
+
+        An ``ex_data`` already there (the service's, or an earlier check's) is kept, this one appended.
+        """
+        parts = {"inputs": execution_data.inputs, "outputs": execution_data.outputs}
+        errors = drop_unstorable(self.runtime.serialize_execution_data, parts)
+        if errors:
+            ex_data = unstorable_ex_data(self.node.id, errors)
+            logger.warning(ex_data)
+            earlier = execution_data.outputs.get("ex_data")  # the service's own message stays first
+            execution_data.outputs["ex_data"] = f"{earlier}\n{ex_data}" if earlier else ex_data
+
     @staticmethod
     def _mark_outputs(outputs: Dict, failed: bool, loop: int, inner_loop: int) -> None:
         """Every outcome carries ``_result``, ``_loop`` and ``_inner_loop`` (without offset)."""
@@ -237,6 +278,7 @@ class ServiceHandlerBase(NodeHandler):
         else:
             on_fail()
             next_node_id = None
+            self._drop_unstorable(execution_data)  # a fail hook may have added such values
 
         save = execution_data_changed(self.runtime, execution_data, stored)
 

@@ -172,14 +172,13 @@ class ServiceScheduleMixin(ServiceHandlerBase):
             )
             done = not failed and (schedule.type == ScheduleType.CALLBACK or bool(service.is_schedule_done()))
 
+        failed, serialized_outputs = self._storable_outcome(execution_data, failed)
+        done = done and not failed
         handler_data = self.interrupter.check_point.handler_data
         handler_data.service_scheduled = True
         handler_data.service_schedule_fail = failed
         handler_data.is_schedule_done = done
-        (
-            handler_data.schedule_serialize_outputs,
-            handler_data.schedule_outputs_serializer,
-        ) = self.runtime.serialize_execution_data(dict(execution_data.outputs))
+        handler_data.schedule_serialize_outputs, handler_data.schedule_outputs_serializer = serialized_outputs
         self.interrupter.check(ScheduleKeyPoint.SA_SERVICE_SCHEDULE_DONE)
         return failed, done
 

@@ -179,13 +179,11 @@ class ServiceActivityHandler(ServiceScheduleMixin):
         else:
             failed = self._call_execute(service, execution_data, root_data, process_info.root_pipeline_id)
 
+        failed, serialized_outputs = self._storable_outcome(execution_data, failed)
         handler_data = self.interrupter.check_point.handler_data
         handler_data.service_executed = True
         handler_data.service_execute_fail = failed
-        (
-            handler_data.execute_serialize_outputs,
-            handler_data.execute_outputs_serializer,
-        ) = self.runtime.serialize_execution_data(dict(execution_data.outputs))
+        handler_data.execute_serialize_outputs, handler_data.execute_outputs_serializer = serialized_outputs
         self.interrupter.check(ExecuteKeyPoint.SA_SERVICE_EXECUTE_DONE)
         return failed
 

@@ -5,17 +5,16 @@ read hands out a fresh ERI model object or a deserialised copy, never the stored
 caller mutating what it read cannot change the store (as with a real database).
 """
 
-import base64
 import datetime
 import itertools
-import json
-import pickle
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
-JSON_SERIALIZER = "json"
-PICKLE_SERIALIZER = "pickle"
+from bamboo_engine import codec
+
+JSON_SERIALIZER = codec.JSON_SERIALIZER
+PICKLE_SERIALIZER = codec.PICKLE_SERIALIZER
 
 
 @dataclass
@@ -113,34 +112,25 @@ class HistoryRecord:
 
 
 class Codec:
-    """JSON serialisation with pickle only as an explicit opt-in (STYLE.md: persisted payloads)."""
+    """The shared value encoding (:mod:`bamboo_engine.codec`) with this runtime's pickle opt-in."""
+
+    PICKLE_HINT = "pass allow_pickle=True to the runtime to store it with pickle"
+    UNPICKLE_HINT = "the runtime was created with allow_pickle=False"
 
     def __init__(self, allow_pickle: bool = False) -> None:
         self.allow_pickle = allow_pickle
 
     def dumps(self, value: Any) -> Tuple[str, str]:
-        """Return ``(text, serializer_name)`` for ``value``."""
-        try:
-            return json.dumps(value), JSON_SERIALIZER
-        except (TypeError, ValueError) as err:
-            if not self.allow_pickle:
-                raise TypeError(
-                    f"value is not JSON serialisable ({err}); "
-                    "pass allow_pickle=True to the runtime to store it"
-                ) from err
-        return base64.b64encode(pickle.dumps(value)).decode("ascii"), PICKLE_SERIALIZER
+        """Return ``(text, serializer_name)`` for ``value``.
+
+        Raises:
+            UnstorableValueError: the value cannot be stored (pickle off, or pickle fails too).
+        """
+        return codec.dumps(value, self.allow_pickle, self.PICKLE_HINT)
 
     def loads(self, text: str, serializer: str) -> Any:
         """Inverse of :meth:`dumps`; refuses pickle unless it was enabled."""
-        if serializer == JSON_SERIALIZER:
-            return json.loads(text)
-        if serializer == PICKLE_SERIALIZER:
-            if not self.allow_pickle:
-                raise TypeError(
-                    "refusing to unpickle stored data: the runtime was created with allow_pickle=False"
-                )
-            return pickle.loads(base64.b64decode(text))  # noqa: S301 - explicit opt-in
-        raise TypeError(f"unknown serializer {serializer!r}")
+        return codec.loads(text, serializer, self.allow_pickle, self.UNPICKLE_HINT)
 
 
 # (execution data by node, context values by pipeline and key)

@@ -6,6 +6,7 @@ cannot be decoded is shown as the raw text with a note, so one bad row never bre
 """
 
 import json
+import pprint
 from enum import Enum
 from typing import Any, Iterable, List, Optional, Tuple, Type
 from urllib.parse import urlencode
@@ -16,7 +17,13 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from pipeline.eri.codec import JSON_SERIALIZER, PICKLE_SERIALIZER
+from pipeline.eri.codec import (
+    JSON_SERIALIZER,
+    PICKLE_SERIALIZER,
+    TAGGED_JSON_SERIALIZER,
+    SerializationError,
+    loads,
+)
 
 PICKLE_HIDDEN = "<pickled value hidden>"
 SHORT_TEXT_LENGTH = 80
@@ -65,6 +72,13 @@ def decode_serialized(text: Optional[str], serializer: str) -> Any:
         return PICKLE_HIDDEN
     if serializer == JSON_SERIALIZER or not serializer:
         return decode_json(text)
+    if serializer == TAGGED_JSON_SERIALIZER:
+        try:
+            return loads(text or "null", serializer, allow_pickle=False)
+        except ValueError as err:  # malformed JSON or tag (SerializationError is a TypeError)
+            return Undecodable(f"not valid tagged JSON: {err}", text or "")
+        except SerializationError as err:
+            return Undecodable(str(err), text or "")
     return Undecodable(f"unknown serializer {serializer!r}", text or "")
 
 
@@ -74,7 +88,10 @@ def pretty(value: Any) -> SafeString:
         return format_html('<p class="errornote">{}</p><pre>{}</pre>', value.reason, value.raw)
     if value == PICKLE_HIDDEN:
         return format_html("<pre>{}</pre>", PICKLE_HIDDEN)
-    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=repr)
+    try:
+        text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=repr)
+    except TypeError:  # keys JSON cannot write or sort (tagged JSON keeps non-string keys)
+        text = pprint.pformat(value, indent=2)
     return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
 
 

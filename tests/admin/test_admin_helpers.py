@@ -1,5 +1,6 @@
 """How the admin renders stored text: JSON indented and escaped, pickle hidden, bad rows still shown."""
 
+import datetime
 import json
 
 import pytest
@@ -43,6 +44,23 @@ def test_invalid_json_is_shown_raw_with_the_reason():
     html = pretty_json('{"cut": ')
     assert "not valid JSON" in html
     assert "{&quot;cut&quot;: " in html
+
+
+def test_tagged_json_is_decoded_for_display():
+    text = '{"due": {"$datetime": "2024-05-01T10:00:00"}, "keys": {"$dict": [[1, "a"], ["b", 2]]}}'
+    assert decode_serialized(text, "tagged_json") == {
+        "due": datetime.datetime(2024, 5, 1, 10),
+        "keys": {1: "a", "b": 2},
+    }
+    html = pretty_serialized(text, "tagged_json")
+    assert "datetime.datetime(2024, 5, 1, 10, 0)" in html and "1: &#x27;a&#x27;" in html
+
+
+def test_malformed_tagged_json_is_shown_raw_with_the_reason():
+    broken = decode_serialized('{"$date": "never"}', "tagged_json")
+    assert isinstance(broken, Undecodable) and "malformed $date" in broken.reason
+    cut = decode_serialized('{"cut": ', "tagged_json")
+    assert isinstance(cut, Undecodable) and "not valid tagged JSON" in cut.reason
 
 
 def test_unknown_serializer_is_shown_raw_with_its_name():

@@ -6,7 +6,11 @@ happened through their outputs only: worker-backed runtimes run them in other pr
 module-level record would be invisible to the test.
 """
 
+import datetime
+import uuid
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Dict, Tuple
+from zoneinfo import ZoneInfo
 
 from bamboo_engine.plugin import ExecutableEndEvent, LazyVariable, Service, StaticIntervalGenerator
 
@@ -262,6 +266,89 @@ class HookPollService(HookRecordingService):
         return True
 
 
+def plugin_values() -> Dict[str, Any]:
+    """One value of every kind plugins commonly store beyond plain JSON (and a tag look-alike)."""
+    return {
+        "naive": datetime.datetime(2024, 5, 1, 10, 0, 0, 123456),
+        "aware": datetime.datetime(
+            2024, 5, 1, 10, 0, 0, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=-3))
+        ),
+        "zoned": datetime.datetime(2024, 5, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+        "day": datetime.date(2024, 5, 1),
+        "at": datetime.time(23, 59, 59, 999999),
+        "span": datetime.timedelta(days=-1, seconds=30),
+        "amount": Decimal("12.50"),
+        "uid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        "tags": {"a", "b"},
+        "frozen": frozenset({1, 2}),
+        "pair": (1, ("x", 2.5)),
+        "raw": b"\x00\xff",
+        "nested": {"items": [{"when": datetime.date(2024, 1, 1)}, [datetime.timedelta(seconds=1)]]},
+        "lookalike": {"$datetime": "not a tag"},
+    }
+
+
+def same_value(got: Any, expected: Any) -> bool:
+    """Equal, of the same type, and (datetimes, times) in the same zone."""
+    if type(got) is not type(expected) or got != expected:
+        return False
+    return getattr(got, "tzinfo", None) == getattr(expected, "tzinfo", None)
+
+
+class DueTimeService(Service):
+    """A timer as plugins write them: stores ``due = datetime.now()`` and compares it on the next poll.
+
+    It also stores :func:`plugin_values` and fails the poll (``ex_data`` naming the key) when one of
+    them comes back different.
+    """
+
+    __need_schedule__ = True
+    interval = StaticIntervalGenerator(0)
+
+    def execute(self, data, parent_data):
+        data.outputs.update(plugin_values())
+        data.set_outputs("due", datetime.datetime.now())
+        return True
+
+    def schedule(self, data, parent_data, callback_data=None):
+        changed = [k for k, v in plugin_values().items() if not same_value(data.get_one_of_outputs(k), v)]
+        if changed:
+            data.set_outputs("ex_data", f"came back different: {changed}")
+            return False
+        if datetime.datetime.now() >= data.get_one_of_outputs("due"):  # TypeError if due were a str
+            self.finish_schedule()
+        return True
+
+
+class OpaqueHandle:
+    """An object no runtime stores (pickle off)."""
+
+
+class UnstorableService(Service):
+    """Stores an object deep in an output, next to storable outputs."""
+
+    def execute(self, data, parent_data):
+        data.set_outputs("kept", datetime.date(2024, 5, 1))
+        data.set_outputs("result", {"items": [1, 2, OpaqueHandle()]})
+        return True
+
+
+class UnstorablePollService(Service):
+    """Polls once and stores a lambda from ``schedule``."""
+
+    __need_schedule__ = True
+    interval = StaticIntervalGenerator(0)
+
+    def execute(self, data, parent_data):
+        data.set_outputs("polls", 0)
+        return True
+
+    def schedule(self, data, parent_data, callback_data=None):
+        data.set_outputs("polls", 1)
+        data.set_outputs("on_done", lambda: None)
+        return True
+
+
 class PassingEndEvent(ExecutableEndEvent):
     """An executable end event that succeeds."""
 
@@ -311,6 +398,9 @@ SERVICES: Dict[str, type] = {
     "hook_poll_node": HookPollService,
     "counting_node": CountingService,
     "counting_callback_node": CountingCallbackService,
+    "due_time_node": DueTimeService,
+    "unstorable_node": UnstorableService,
+    "unstorable_poll_node": UnstorablePollService,
 }
 #: A second version of a code, to check that ``component.version`` selects the implementation.
 VERSIONED_SERVICES: Tuple[Tuple[str, str, type], ...] = (("copy_node", "v2", CopyV2Service),)

@@ -24,7 +24,7 @@ from bamboo_engine.eri.models.node import NodeType
 from bamboo_engine.exceptions import ValueError as EngineValueError
 from bamboo_engine.validator import validate_and_process_pipeline
 from pipeline.eri import models
-from pipeline.eri.codec import data_json_loads
+from pipeline.eri.codec import data_inputs_loads
 from tests.django.querycount import capture_queries
 from tests.trees import one_node_pipeline
 
@@ -106,11 +106,11 @@ def test_records_of_a_tree_with_subprocess_lazy_inputs_and_params(runtime):
 
     act_data = models.Data.objects.get(node_id=n["act"].id)
     lazy_key = "${lazy_in_" + n["act"].id + "}"
-    assert data_json_loads(act_data.inputs)["lazy_in"].value == lazy_key
-    assert data_json_loads(act_data.inputs)["splice_in"].need_render is True
+    assert data_inputs_loads(act_data.inputs)["lazy_in"].value == lazy_key
+    assert data_inputs_loads(act_data.inputs)["splice_in"].need_render is True
     assert json.loads(act_data.outputs) == {"copied": "${out}"}
-    assert data_json_loads(models.Data.objects.get(node_id=n["sub"].id).inputs)["${p}"].value == "${x}"
-    assert data_json_loads(models.Data.objects.get(node_id=root).inputs)["operator"].value == "me"
+    assert data_inputs_loads(models.Data.objects.get(node_id=n["sub"].id).inputs)["${p}"].value == "${x}"
+    assert data_inputs_loads(models.Data.objects.get(node_id=root).inputs)["operator"].value == "me"
 
     lazy = models.ContextValue.objects.get(pipeline_id=root, key=lazy_key)
     assert (lazy.type, lazy.code, json.loads(lazy.value)) == (3, "upper", "${x}")

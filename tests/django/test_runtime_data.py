@@ -1,13 +1,16 @@
 """DataMixin, ContextMixin and ExecutionHistoryMixin of the Django runtime."""
 
+import codecs
 import datetime
+import json
+import pickle
 
 import pytest
 from django.test import override_settings
 from django.utils import timezone
 
 from bamboo_engine.eri.models.runtime import ContextValue, ContextValueType, DataInput, ExecutionData
-from bamboo_engine.exceptions import NotFoundError
+from bamboo_engine.exceptions import NotFoundError, UnstorableValueError
 from pipeline.eri.codec import SerializationError
 from pipeline.eri.models import ContextOutputs
 from pipeline.eri.models import ContextValue as ContextValueModel
@@ -42,12 +45,20 @@ def test_execution_data_round_trip(runtime):
     assert (row.inputs_serializer, row.outputs_serializer) == ("json", "json")
 
 
+class Opaque:
+    """An object no JSON form stores (module level, so pickle can)."""
+
+    def __eq__(self, other):
+        return isinstance(other, Opaque)
+
+
 def test_pickle_is_opt_in(runtime):
-    with pytest.raises(SerializationError, match="BAMBOO_DJANGO_ERI_ALLOW_PICKLE"):
-        runtime.set_execution_data_outputs("n1", {"s": {1, 2}})
+    with pytest.raises(UnstorableValueError, match="BAMBOO_DJANGO_ERI_ALLOW_PICKLE") as raised:
+        runtime.set_execution_data_outputs("n1", {"o": Opaque()})
+    assert (raised.value.key, raised.value.value_type) == ("o", f"{__name__}.Opaque")
     with override_settings(BAMBOO_DJANGO_ERI_ALLOW_PICKLE=True):
-        runtime.set_execution_data_outputs("n1", {"s": {1, 2}})
-        assert runtime.get_execution_data_outputs("n1") == {"s": {1, 2}}
+        runtime.set_execution_data_outputs("n1", {"o": Opaque()})
+        assert runtime.get_execution_data_outputs("n1") == {"o": Opaque()}
         assert ExecutionDataModel.objects.get(node_id="n1").outputs_serializer == "pickle"
     with pytest.raises(SerializationError, match="refusing to unpickle"):
         runtime.get_execution_data_outputs("n1")
@@ -114,3 +125,36 @@ def test_histories(runtime):
     assert (histories[0].inputs, histories[0].outputs) == ({"a": 1}, {"b": 2})
     short = runtime.get_short_histories("n1", loop=2)
     assert [(h.version, h.skip, h.retry) for h in short] == [("v2", True, 1)]
+
+
+def test_values_json_has_no_type_for_are_stored_as_tagged_json(runtime):
+    due = datetime.datetime(2024, 5, 1, 10, 0, 0, 123456)
+    runtime.set_execution_data("n1", ExecutionData({"plain": 1}, {"due": due, "ids": {1, 2}}))
+    row = ExecutionDataModel.objects.get(node_id="n1")
+    assert (row.inputs_serializer, row.outputs_serializer) == ("json", "tagged_json")
+    assert row.inputs == '{"plain": 1}'
+    assert runtime.get_execution_data_outputs("n1") == {"due": due, "ids": {1, 2}}
+
+
+def test_rows_written_before_read_the_same(runtime):
+    lookalike = {"due": {"$datetime": "2024-05-01T10:00:00"}, "t": {"$tuple": [1, 2]}}
+    ExecutionDataModel.objects.create(
+        node_id="old_json",
+        inputs=json.dumps(lookalike),
+        inputs_serializer="json",
+        outputs="{}",
+        outputs_serializer="json",
+    )
+    assert runtime.get_execution_data_inputs("old_json") == lookalike  # never read as tags
+    # The upstream package wrote pickles with codecs' base64 (a newline every 76 characters).
+    pickled = codecs.encode(pickle.dumps({"s": {1, 2}, "long": "x" * 200}), "base64").decode()
+    assert "\n" in pickled.strip()
+    ExecutionDataModel.objects.create(
+        node_id="old_pickle",
+        inputs="{}",
+        inputs_serializer="json",
+        outputs=pickled,
+        outputs_serializer="pickle",
+    )
+    with override_settings(BAMBOO_DJANGO_ERI_ALLOW_PICKLE=True):
+        assert runtime.get_execution_data_outputs("old_pickle") == {"s": {1, 2}, "long": "x" * 200}

@@ -4,6 +4,8 @@
 is still running), keyed by the hook name the service reads from its inputs.
 """
 
+import datetime
+from decimal import Decimal
 from typing import Any, Callable, Dict
 
 from pipeline.component_framework.component import Component
@@ -82,10 +84,29 @@ class IntervalBreaksInSchedule(ThreePollService):
     interval = BreaksAfter(fine=1)
 
 
-class UnstorableService(Service):
-    """Writes an output JSON can not store."""
+class DueTimeService(Service):
+    """A timer as plugins write them: stores a datetime in execute and compares it on every poll."""
+
+    __need_schedule__ = True
+    interval = DefaultIntervalGenerator()
 
     def execute(self, data, parent_data):
+        data.set_outputs("due", datetime.datetime.now() - datetime.timedelta(microseconds=1))
+        data.set_outputs("budget", {"amount": Decimal("1.50"), "tags": {"a", "b"}})
+        return True
+
+    def schedule(self, data, parent_data, callback_data=None):
+        due = data.get_one_of_outputs("due")
+        if datetime.datetime.now() >= due:  # a TypeError here if due came back as a string
+            self.finish_schedule()
+        return True
+
+
+class UnstorableService(Service):
+    """Writes an output the codec can not store, next to one it can."""
+
+    def execute(self, data, parent_data):
+        data.set_outputs("kept", datetime.date(2024, 5, 1))
         data.set_outputs("handle", object())
         return True
 
@@ -140,6 +161,7 @@ COMPONENTS = [
     _component("pe_raising_poll", RaisingPollService),
     _component("pe_interval_breaks_in_execute", IntervalBreaksInExecute),
     _component("pe_interval_breaks_in_schedule", IntervalBreaksInSchedule),
+    _component("pe_due_time", DueTimeService),
     _component("pe_unstorable", UnstorableService),
     _component("pe_callback_once", CallbackOnceService),
     _component("pe_callback_until_done", CallbackUntilDoneService),

@@ -181,7 +181,9 @@ def test_retry_with_bad_inputs_is_refused_and_changes_nothing(broker):
     result = api.retry(task_id, inputs={"handle": object()})
 
     assert result.result is False
-    assert result.message.startswith(f"plugin execute task {task_id}: inputs can not be stored as JSON")
+    assert result.message.startswith(
+        f"plugin execute task {task_id}: inputs.handle of type object cannot be stored"
+    )
     assert state_of(task_id) == before
 
 

@@ -1,5 +1,10 @@
 """``run`` + ``get_state``: plugins without schedule, POLL plugins and failures, through the task bodies."""
 
+import datetime
+from decimal import Decimal
+
+from django.db import connection
+
 from pipeline.contrib.plugin_execute import api, states
 from pipeline.contrib.plugin_execute.models import PluginExecuteTask
 from pipeline.contrib.plugin_execute.queues import EXECUTE_TASK_NAME, SCHEDULE_TASK_NAME
@@ -104,14 +109,15 @@ def test_execute_raising_fails_with_the_traceback(broker):
     assert "PlaygroundError: boom" in state["outputs"]["ex_data"]
 
 
-def test_outputs_json_can_not_store_fail_the_task(broker):
+def test_outputs_the_codec_can_not_store_fail_the_task_naming_key_and_type(broker):
     task_id = started("pe_unstorable")
 
     broker.run_until_idle()
 
     state = state_of(task_id)
     assert state["state"] == states.FAILED
-    assert "not JSON serialisable" in state["outputs"]["ex_data"]
+    assert state["outputs"]["ex_data"].startswith("outputs.handle of type object cannot be stored")
+    assert state["outputs"]["kept"] == datetime.date(2024, 5, 1)  # what can be stored is kept
 
 
 def test_poll_plugin_is_scheduled_with_the_interval_generator_countdowns(broker):
@@ -129,6 +135,21 @@ def test_poll_plugin_is_scheduled_with_the_interval_generator_countdowns(broker)
     schedules = [m for m in broker.sent if m.task_name == SCHEDULE_TASK_NAME]
     assert [(m.kwargs["schedule_round"], m.countdown) for m in schedules] == [(1, 1), (2, 4), (3, 9)]
     assert PluginExecuteTask.objects.get(id=task_id).scheduling is False
+
+
+def test_datetimes_and_decimals_in_outputs_come_back_as_stored_on_the_next_poll(broker):
+    task_id = started("pe_due_time")
+
+    broker.run_until_idle()
+
+    state = state_of(task_id)
+    assert state["state"] == states.FINISHED, state["outputs"].get("ex_data")
+    assert isinstance(state["outputs"]["due"], datetime.datetime)
+    assert state["outputs"]["budget"] == {"amount": Decimal("1.50"), "tags": {"a", "b"}}
+    with connection.cursor() as cursor:
+        table = PluginExecuteTask._meta.db_table
+        cursor.execute(f"SELECT outputs FROM {table} WHERE id = %s", [task_id])
+        assert cursor.fetchone()[0].startswith("tagged_json:{")
 
 
 def test_playground_sleep_timer_finishes(broker):
@@ -174,13 +195,13 @@ def test_run_of_an_unknown_version_is_refused(broker):
     assert PluginExecuteTask.objects.count() == 0
 
 
-def test_run_refuses_inputs_that_are_not_a_dict_or_not_json(broker):
+def test_run_refuses_inputs_that_are_not_a_dict_or_not_storable(broker):
     not_dict = api.run("example_component", "legacy", ["a"], {})
     not_json = api.run("example_component", "legacy", {}, {"when": object()})
 
     assert (not_dict.result, not_json.result) == (False, False)
     assert "inputs must be a dict, got list" in not_dict.message
-    assert "contexts can not be stored as JSON" in not_json.message
+    assert "contexts.when of type object cannot be stored" in not_json.message
     assert PluginExecuteTask.objects.count() == 0
 
 

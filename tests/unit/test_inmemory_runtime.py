@@ -7,7 +7,13 @@ import pytest
 
 from bamboo_engine import states
 from bamboo_engine.eri.models.runtime import ContextValue, ContextValueType, ExecutionData, ScheduleType
-from bamboo_engine.exceptions import InvalidOperationError, NotFoundError, StateVersionNotMatchError
+from bamboo_engine.exceptions import (
+    InvalidOperationError,
+    NotFoundError,
+    SerializationError,
+    StateVersionNotMatchError,
+    UnstorableValueError,
+)
 from bamboo_engine.exceptions import ValueError as EngineValueError
 from bamboo_engine.testing import InMemoryInterruptError, InMemoryRuntime, ManualClock
 from bamboo_engine.testing.dispatcher import Dispatcher
@@ -294,14 +300,28 @@ def test_execution_data_is_stored_serialised_and_read_back_as_copies(rt):
         rt.get_execution_data("ghost")
 
 
-def test_non_json_values_need_pickle_opt_in():
+class Opaque:
+    """An object no JSON form stores (module level, so pickle can)."""
+
+    def __eq__(self, other):
+        return isinstance(other, Opaque)
+
+
+def test_values_json_cannot_hold_are_tagged_and_only_objects_need_pickle():
     plain, pickling = InMemoryRuntime(), InMemoryRuntime(allow_pickle=True)
-    with pytest.raises(TypeError, match="allow_pickle"):
-        plain.set_execution_data_outputs("n1", {"s": {1, 2}})
-    pickling.set_execution_data_outputs("n1", {"s": {1, 2}})
-    assert pickling.get_execution_data_outputs("n1") == {"s": {1, 2}}
-    text, serializer = pickling.serialize_execution_data({"s": {3}})
-    assert serializer == "pickle" and pickling.deserialize_execution_data(text, serializer) == {"s": {3}}
+    for rt in (plain, pickling):
+        rt.set_execution_data_outputs("n1", {"s": {1, 2}})
+        assert rt.get_execution_data_outputs("n1") == {"s": {1, 2}}
+        assert rt.serialize_execution_data({"s": {3}})[1] == "tagged_json"
+    with pytest.raises(UnstorableValueError, match="allow_pickle") as raised:
+        plain.set_execution_data_outputs("n1", {"obj": [Opaque()]})
+    assert (raised.value.key, raised.value.value_type) == ("obj[0]", f"{__name__}.Opaque")
+    text, serializer = pickling.serialize_execution_data({"obj": Opaque()})
+    assert serializer == "pickle" and pickling.deserialize_execution_data(text, serializer) == {
+        "obj": Opaque()
+    }
+    with pytest.raises(SerializationError, match="allow_pickle=False"):
+        plain.deserialize_execution_data(text, serializer)
     assert plain.serialize_execution_data({"a": 1}) == ('{"a": 1}', "json")
 
 

@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict
 
 from django.utils import timezone
 
+from bamboo_engine.exceptions import UnstorableValueError
 from pipeline.component_framework.constants import LEGACY_PLUGINS_VERSION
 from pipeline.component_framework.library import ComponentLibrary
 from pipeline.contrib.plugin_execute import dispatch, states
@@ -54,8 +55,8 @@ def _json_dict(name: str, value: Any, task_label: str) -> Dict[str, Any]:
         raise InvalidTaskArgument(f"{task_label}: {name} must be a dict, got {type(value).__name__}")
     try:
         dumps(value)
-    except (TypeError, ValueError) as err:
-        raise InvalidTaskArgument(f"{task_label}: {name} can not be stored as JSON: {err}") from err
+    except UnstorableValueError as err:
+        raise InvalidTaskArgument(f"{task_label}: {err.within(name)}") from err
     return value
 
 

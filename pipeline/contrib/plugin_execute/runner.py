@@ -14,6 +14,8 @@ from typing import Any, Callable, Dict, Iterator, Optional, Tuple
 from django.db import transaction
 from django.utils import timezone
 
+from bamboo_engine.codec import drop_unstorable
+from bamboo_engine.exceptions import UnstorableValueError
 from bamboo_engine.metrics import ENGINE_UNEXPECTED_EXCEPTION_COUNT, inc_counter
 from pipeline.component_framework.library import ComponentLibrary
 from pipeline.contrib.plugin_execute import dispatch, states
@@ -74,12 +76,18 @@ def call_service(method: Callable[..., Any], data: DataObject, *args: Any) -> bo
 
 
 def storable_outputs(outputs: Dict[str, Any], success: bool) -> Tuple[Dict[str, Any], bool]:
-    """The outputs to save (``_result`` set) and the success flag; unsaveable outputs fail the task."""
+    """The outputs to save (``_result`` set) and the success flag.
+
+    Outputs holding a value the codec cannot store fail the task: such keys are dropped and ``ex_data``
+    names each (path and type); the other outputs are kept.
+    """
     outputs = dict(outputs, _result=success)
     try:
         dumps(outputs)
-    except (TypeError, ValueError) as err:
-        return {"_result": False, "ex_data": f"the plugin's outputs are not JSON serialisable: {err}"}, False
+    except UnstorableValueError:
+        errors = drop_unstorable(dumps, {"outputs": outputs})
+        ex_data = "; ".join(str(err) for err in errors)
+        return dict(outputs, _result=False, ex_data=ex_data), False
     return outputs, success
 
 

@@ -18,7 +18,7 @@ from bamboo_engine.metrics import (
     ENGINE_RUNTIME_EXEC_DATA_WRITE_TIME,
     setup_histogram,
 )
-from pipeline.eri.codec import JSON_SERIALIZER, data_json_dumps, data_json_loads
+from pipeline.eri.codec import JSON_SERIALIZER, data_inputs_dumps, data_inputs_loads
 from pipeline.eri.imp import _sql
 from pipeline.eri.imp._db import not_found, upsert
 from pipeline.eri.models import CallbackData as CallbackDataModel
@@ -77,7 +77,7 @@ class DataMixin:
             row = rows[0]
             if memo is not None:
                 memo[node_id] = row
-        return Data(inputs=data_json_loads(row[0]), outputs=json.loads(row[1] or _EMPTY))
+        return Data(inputs=data_inputs_loads(row[0]), outputs=json.loads(row[1] or _EMPTY))
 
     def scope_to_message(self) -> None:
         """Mark this runtime as built for one message (the Celery tasks do): enables per-message memos."""
@@ -89,7 +89,7 @@ class DataMixin:
             "node_id", "inputs", "outputs"
         )
         return {
-            node_id: Data(inputs=data_json_loads(inputs), outputs=json.loads(outputs or _EMPTY))
+            node_id: Data(inputs=data_inputs_loads(inputs), outputs=json.loads(outputs or _EMPTY))
             for node_id, inputs, outputs in rows
         }
 
@@ -101,7 +101,7 @@ class DataMixin:
         text = _first(_sql.select(DataModel, ("inputs",), {"node_id": node_id}, limit=1))
         if text is None:
             raise not_found(DataModel, "data of node", node_id)
-        inputs = data_json_loads(text)
+        inputs = data_inputs_loads(text)
         if node_id in _root_ids:
             with _root_lock:
                 _root_inputs[node_id] = dict(inputs)
@@ -121,7 +121,7 @@ class DataMixin:
         self.__dict__.get("_data_rows", {}).pop(node_id, None)
         with _root_lock:
             _root_inputs.pop(node_id, None)
-        upsert(DataModel, {"node_id": node_id}, {"inputs": data_json_dumps(data)}, {"outputs": _EMPTY})
+        upsert(DataModel, {"node_id": node_id}, {"inputs": data_inputs_dumps(data)}, {"outputs": _EMPTY})
 
     # -- execution data -------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from bamboo_engine.prepare import PreparedPipeline, stream_pipeline
 from bamboo_engine.prepare.gc import cyclic_gc_paused
 from bamboo_engine.prepare.route import run_route
 from pipeline.conf import settings
-from pipeline.eri.codec import data_json_dumps
+from pipeline.eri.codec import data_inputs_dumps
 from pipeline.eri.imp.bulk_insert import Table, insert_tables
 from pipeline.eri.imp.node import node_to_detail
 from pipeline.eri.models import ContextOutputs, ContextValue, Data, Node
@@ -49,7 +49,7 @@ def _node_rows(nodes: Iterator[NodeRecord], root_id: str) -> Rows:
 
 def _data_rows(prepared: PreparedPipeline) -> Rows:
     for node_id, data in prepared.data.items():
-        yield node_id, _json_object(data.inputs, data_json_dumps), _json_object(data.outputs, json.dumps)
+        yield node_id, _json_object(data.inputs, data_inputs_dumps), _json_object(data.outputs, json.dumps)
 
 
 def _json_object(value: Dict[str, Any], dumps: Callable[[Any], str]) -> str:
