@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from bamboo_engine.exceptions import RenderInfrastructureError
 from bamboo_engine.template.fragment import evaluate_fragment, fragment_references
+from bamboo_engine.template.render_settings import DEFAULT_ENV_SCRUB, read_render_settings
 from bamboo_engine.utils.mako_safety import SandboxOptions, current_sandbox_options
 
 logger = logging.getLogger("bamboo_engine")
@@ -324,6 +325,29 @@ def _pickle_request(payload: tuple) -> bytes:
         raise _UnsendableContext("render request cannot be sent to a render worker") from None
 
 
+def render_backend_from_settings(settings: Any = None) -> RenderBackend:
+    """The backend the ``MAKO_RENDER_*`` settings describe (worker processes start on first use).
+
+    Raises:
+        bamboo_engine.exceptions.ValueError: a value is invalid; the message names the setting.
+    """
+    values = read_render_settings() if settings is None else read_render_settings(settings)
+    if values["MAKO_RENDER_BACKEND"] == "inprocess":
+        return InProcessRenderBackend()
+    harden = values["MAKO_RENDER_OS_HARDEN"]
+    return SubprocessPoolRenderBackend(
+        processes=values["MAKO_RENDER_POOL_SIZE"],
+        timeout=values["MAKO_RENDER_TIMEOUT"],
+        start_method="spawn",
+        memory_limit_mb=values["MAKO_RENDER_RLIMIT_AS_MB"] if harden else None,
+        cpu_limit_s=values["MAKO_RENDER_RLIMIT_CPU"] if harden else None,
+        max_uses=values["MAKO_RENDER_MAX_USES"],
+        env_scrub=DEFAULT_ENV_SCRUB + values["MAKO_RENDER_ENV_SCRUB_EXTRA"],
+        no_network=values["MAKO_RENDER_NO_NETWORK"],
+        fallback_inprocess=values["MAKO_RENDER_FALLBACK_INPROCESS"],
+    )
+
+
 # ------------------------------------------------------------------------------------------- selection
 
 #: None until the first render (or after a reset): then built from the ``MAKO_RENDER_*`` settings.
@@ -347,7 +371,6 @@ def get_render_backend() -> RenderBackend:
 def _backend_from_settings() -> RenderBackend:
     global _current_backend
     from bamboo_engine.exceptions import ValueError as EngineValueError
-    from bamboo_engine.template.render_settings import render_backend_from_settings
 
     with _selection_lock:
         if _current_backend is None:

@@ -24,11 +24,6 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 from bamboo_engine.config import Settings
 from bamboo_engine.exceptions import ValueError as EngineValueError
-from bamboo_engine.template.render_backend import (
-    InProcessRenderBackend,
-    RenderBackend,
-    SubprocessPoolRenderBackend,
-)
 
 BACKENDS = ("inprocess", "subprocess")
 #: Render workers drop every environment variable whose name contains one of these (any case): a
@@ -125,26 +120,3 @@ def read_render_settings(settings: Any = Settings) -> Dict[str, Any]:
             f"MAKO_RENDER_NO_NETWORK needs Linux network namespaces; set it to False on {sys.platform}"
         )
     return values
-
-
-def render_backend_from_settings(settings: Any = Settings) -> RenderBackend:
-    """The backend the ``MAKO_RENDER_*`` settings describe (worker processes start on first use).
-
-    Raises:
-        bamboo_engine.exceptions.ValueError: a value is invalid; the message names the setting.
-    """
-    values = read_render_settings(settings)
-    if values["MAKO_RENDER_BACKEND"] == "inprocess":
-        return InProcessRenderBackend()
-    harden = values["MAKO_RENDER_OS_HARDEN"]
-    return SubprocessPoolRenderBackend(
-        processes=values["MAKO_RENDER_POOL_SIZE"],
-        timeout=values["MAKO_RENDER_TIMEOUT"],
-        start_method="spawn",
-        memory_limit_mb=values["MAKO_RENDER_RLIMIT_AS_MB"] if harden else None,
-        cpu_limit_s=values["MAKO_RENDER_RLIMIT_CPU"] if harden else None,
-        max_uses=values["MAKO_RENDER_MAX_USES"],
-        env_scrub=DEFAULT_ENV_SCRUB + values["MAKO_RENDER_ENV_SCRUB_EXTRA"],
-        no_network=values["MAKO_RENDER_NO_NETWORK"],
-        fallback_inprocess=values["MAKO_RENDER_FALLBACK_INPROCESS"],
-    )

@@ -20,13 +20,13 @@ from bamboo_engine.template.render_backend import (
     _leave_network,
     _scrub_environment,
     get_render_backend,
+    render_backend_from_settings,
     reset_render_backend,
 )
 from bamboo_engine.template.render_settings import (
     DEFAULT_ENV_SCRUB,
     SETTING_NAMES,
     read_render_settings,
-    render_backend_from_settings,
 )
 
 
