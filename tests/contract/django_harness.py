@@ -155,11 +155,9 @@ class InProcessConsumer:
 
 def _clear_runtime_caches() -> None:
     # Process ids restart when tables are flushed between tests: cached routes and nodes would leak.
-    from pipeline.eri.imp.node import clear_node_cache
-    from pipeline.eri.imp.task import clear_route_cache
+    from pipeline.eri.cache import runtime_cache
 
-    clear_route_cache()
-    clear_node_cache()
+    runtime_cache.clear()
 
 
 class DjangoSQLiteHarness(_RegistryHarness):
