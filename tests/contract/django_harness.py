@@ -225,6 +225,7 @@ class DjangoMariaDBHarness(_RegistryHarness):
 
     name = "django-mariadb"
     poll_interval = 0.05
+    queue = CONTRACT_QUEUE
     #: Seconds the worker and queues must stay idle, twice in a row, to call the runtime idle.
     idle_gap = 0.2
 
@@ -247,10 +248,6 @@ class DjangoMariaDBHarness(_RegistryHarness):
 
     def close(self) -> None:
         remove_plans(self.probe_dir, self._plans)
-
-    def run(self, tree: dict, **options: Any):
-        options.setdefault("queue", CONTRACT_QUEUE)
-        return super().run(tree, **options)
 
     def install_faults(self) -> None:
         """Nothing to do here: the worker installed the fault when it started (worker_plugins)."""
