@@ -225,10 +225,14 @@ class Store:
         with self.lock:
             matched = self.matching(table, where)
             for record in matched:
-                old = {name: getattr(record, name) for name in changes}
-                self._remember_undo(functools.partial(_assign, record, old))
+                if self._undo is not None:
+                    self._undo.append(
+                        functools.partial(_assign, record, {n: getattr(record, n) for n in changes})
+                    )
                 for name, value in changes.items():
-                    setattr(record, name, old[name] + value.by if isinstance(value, Increment) else value)
+                    if isinstance(value, Increment):
+                        value = getattr(record, name) + value.by
+                    setattr(record, name, value)
             return len(matched)
 
     def matching(self, table: str, where: Dict[str, Any]) -> List[Any]:
@@ -236,13 +240,15 @@ class Store:
         name, _, key_column = _TABLES[table]
         records = getattr(self, name)
         with self.lock:
-            if key_column in where:
-                wanted = where[key_column]
+            wanted = where.get(key_column, _ANY)
+            if wanted is _ANY:
+                candidates, conditions = list(records.values()), list(where.items())
+            else:
                 keys = wanted.values if isinstance(wanted, In) else (wanted,)
                 candidates = [records.get(_key(key, key_column)) for key in keys]
                 conditions = [(column, value) for column, value in where.items() if column != key_column]
-            else:
-                candidates, conditions = list(records.values()), list(where.items())
+            if not conditions:
+                return [r for r in candidates if r is not None]
             return [r for r in candidates if r is not None and all(_holds(r, c, v) for c, v in conditions)]
 
     def find_unique(self, table: str, values: Tuple[Any, ...]) -> Optional[Any]:
@@ -301,9 +307,12 @@ class Store:
             self._undo.append(undo)
 
 
+_ANY = object()
+
+
 def _key(value: Any, key_column: str) -> Any:
     """Ids arrive as text too (messages, API calls): the key they mean, or None."""
-    if key_column != "id":
+    if key_column != "id" or type(value) is int:
         return value
     try:
         return int(value)
