@@ -6,7 +6,7 @@ import datetime
 import pytest
 
 from bamboo_engine import states
-from bamboo_engine.eri.interfaces import EngineRuntimeInterface
+from bamboo_engine.eri.interfaces import EngineRuntimeInterface, ExecuteInterruptEvent
 from bamboo_engine.eri.rules import Increment, StateChange
 from bamboo_engine.testing import InMemoryRuntime
 
@@ -77,6 +77,10 @@ def test_a_false_config_value_means_not_configured():
 def test_capabilities_default_to_none_offered():
     assert (EngineRuntimeInterface.WAKE_UP_BEATS, EngineRuntimeInterface.ATOMIC_STEP) == (False, False)
     assert (InMemoryRuntime.WAKE_UP_BEATS, InMemoryRuntime.ATOMIC_STEP) == (False, True)
+    handlers = {"handle_execute_interrupt_event", "handle_schedule_interrupt_event"}
+    assert not handlers & EngineRuntimeInterface.__abstractmethods__
+    event = ExecuteInterruptEvent("ENTRY", 1, "n", RuntimeError("db"), "traceback")
+    assert EngineRuntimeInterface.handle_execute_interrupt_event(InMemoryRuntime(), event) is None
 
 
 def test_declaring_atomic_step_without_the_method_is_refused_at_class_definition():

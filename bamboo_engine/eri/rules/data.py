@@ -115,9 +115,7 @@ class DataRules(DataMixin, RuleStorage):
     def set_callback_data(self, node_id: str, version: str, data: dict) -> int:
         text, serializer = self._serialize(data)
         row = {"node_id": node_id, "version": version, "data": text, "serializer": serializer}
-        data_id = self._insert_row(CALLBACK_DATA, row)
-        assert data_id is not None, "callback data rows have no unique key but their id"
-        return data_id
+        return self._insert_new_row(CALLBACK_DATA, row)
 
     def get_callback_data(self, data_id: int) -> CallbackData:
         row = self._callback_data_row(data_id)

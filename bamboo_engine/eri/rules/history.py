@@ -53,9 +53,7 @@ class HistoryRules(ExecutionHistoryMixin, RuleStorage):
             "outputs": outputs_text,
             "outputs_serializer": outputs_serializer,
         }
-        history_id = self._insert_row(HISTORY, row)
-        assert history_id is not None, "history rows have no unique key but their id"
-        return history_id
+        return self._insert_new_row(HISTORY, row)
 
     def get_histories(self, node_id: str, loop: int = -1) -> List[ExecutionHistory]:
         return [

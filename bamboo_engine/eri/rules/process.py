@@ -65,9 +65,7 @@ class ProcessRules(ProcessMixin, RuleStorage):
     ) -> int:
         """Create the root process of a run (``prepare_run_pipeline``); its id."""
         row = new_process_row(root_pipeline_id, pipeline_stack, queue, priority, self._now())
-        process_id = self._insert_row(PROCESS, row)
-        assert process_id is not None, "process rows have no unique key but their id"
-        return process_id
+        return self._insert_new_row(PROCESS, row)
 
     def fork(
         self, parent_id: str, root_pipeline_id: str, pipeline_stack: List[str], from_to: Dict[str, str]

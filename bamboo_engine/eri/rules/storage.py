@@ -99,15 +99,16 @@ class RuleStorage(abc.ABC):
         """Insert ``row``; its new id (tables keyed by a column of the row: any int), or None when a row
         with the same unique key exists (then nothing is written)."""
 
+    def _insert_new_row(self, table: str, row: Dict[str, Any]) -> int:
+        """Insert a row of a table whose only unique key is the id it generates; that id."""
+        row_id = self._insert_row(table, row)
+        if row_id is None:
+            raise ValueError(f"a {table} row conflicts with an existing one: {row}")
+        return row_id
+
     def _insert_rows(self, table: str, rows: List[Dict[str, Any]]) -> List[int]:
-        """Insert rows that no existing row conflicts with (call inside :meth:`_transaction`); their ids."""
-        ids = []
-        for row in rows:
-            row_id = self._insert_row(table, row)
-            if row_id is None:
-                raise ValueError(f"a {table} row with the key of {row} exists already")
-            ids.append(row_id)
-        return ids
+        """:meth:`_insert_new_row` of each row (call inside :meth:`_transaction`); their ids."""
+        return [self._insert_new_row(table, row) for row in rows]
 
     @abc.abstractmethod
     def _update_rows(self, table: str, where: Dict[str, Any], changes: Dict[str, Any]) -> int:
