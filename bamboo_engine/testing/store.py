@@ -1,8 +1,9 @@
 """The in-memory "database": plain records in dicts, guarded by one re-entrant lock.
 
-Records mirror the Django runtime's tables so the ERI semantics match; every
-read hands out a fresh ERI model object or a deserialised copy, never the stored object itself, so a
-caller mutating what it read cannot change the store (as with a real database).
+Records mirror the Django runtime's tables (same columns, same unique keys), and the shared rules of
+``bamboo_engine.eri.rules`` write them through :meth:`Store.insert` and :meth:`Store.update`, as the Django
+runtime writes rows. Every read hands out a fresh ERI model object or a deserialised copy, never the stored
+object itself, so a caller mutating what it read cannot change the store (as with a real database).
 """
 
 import contextlib
@@ -287,11 +288,6 @@ class Store:
                 self._on_commit.append(action)
                 return
         action()
-
-    def next_id(self, table: str) -> int:
-        """Auto-increment id of ``table`` (a table of :data:`_TABLES`)."""
-        with self.lock:
-            return next(self._ids[table])
 
     def _unique_key(self, table: str, row: Dict[str, Any]) -> Optional[tuple]:
         columns = _UNIQUE.get(table)

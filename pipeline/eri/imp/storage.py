@@ -6,6 +6,7 @@ process's pipeline stack is stored as JSON text, and the runtime's caches (:mod:
 the route of each new process and forget a state row that was written.
 """
 
+import datetime
 import json
 from typing import Any, ContextManager, Dict, List, Optional
 
@@ -49,7 +50,7 @@ class StorageMixin(RuleStorage):
 
     memo: MessageMemo
 
-    def _now(self):
+    def _now(self) -> datetime.datetime:
         return timezone.now()
 
     def _insert_row(self, table: str, row: Dict[str, Any]) -> Optional[int]:
