@@ -225,10 +225,14 @@ class Session:
         _rabbitmqctl(
             "set_permissions", "-p", self.name, urlparse(AMQP_URL).username or "guest", ".*", ".*", ".*"
         )
-        setup_django(self)
+        self.setup_django()
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0, interactive=False)
+
+    def setup_django(self) -> None:
+        """Configure Django in this process on this session's database (see :func:`setup_django`)."""
+        setup_django(self)
 
     def destroy(self) -> None:
         """Stop the workers still running, then drop the database and vhost."""
@@ -325,6 +329,10 @@ def setup_django(session: Session) -> None:
 class Worker:
     """One ``celery -A playground worker`` child process of a session."""
 
+    #: The ``-A`` argument, and the directory the worker starts in.
+    celery_app = "playground"
+    cwd = REPO_ROOT
+
     def __init__(
         self,
         session: Session,
@@ -354,7 +362,7 @@ class Worker:
             "-m",
             "celery",
             "-A",
-            "playground",
+            self.celery_app,
             "worker",
             "-n",
             self.nodename,
@@ -365,7 +373,7 @@ class Worker:
             "-Q",
             ",".join(self.queues),
             "-l",
-            "WARNING",
+            os.environ.get("BAMBOO_IT_WORKER_LOG_LEVEL", "WARNING"),
             "--without-gossip",
             "--without-mingle",
         ]
@@ -378,7 +386,7 @@ class Worker:
         log.flush()
         self.process = subprocess.Popen(
             self.command(),
-            cwd=str(REPO_ROOT),
+            cwd=str(self.cwd),
             env=self.session.env(**self.extra_env),
             stdout=log,
             stderr=subprocess.STDOUT,
