@@ -29,7 +29,7 @@ from pipeline.eri.imp.task import TaskMixin
 
 # The published signatures of set_state (version before loop) and set_next_schedule (headers before
 # callback_data_id) differ from the abstract interface; mypy notes it.
-class BambooDjangoRuntime(  # type: ignore[misc]
+class BambooDjangoRuntime(
     PrepareMixin,
     TaskMixin,
     ExecutionHistoryMixin,

@@ -83,7 +83,7 @@ def node_to_detail(node: Node) -> Detail:
         if hasattr(node, attr):
             detail[attr] = getattr(node, attr)
     if hasattr(node, "conditions"):
-        detail["conditions"] = [_condition_detail(c) for c in node.conditions]  # type: ignore[attr-defined]
+        detail["conditions"] = [_condition_detail(c) for c in node.conditions]
         default = getattr(node, "default_condition", None)
         detail["default_condition"] = (
             {"name": default.name, "target_id": default.target_id, "flow_id": default.flow_id}

@@ -1,7 +1,7 @@
 """ContextMixin: context value rows under the shared context rules (``bamboo_engine.eri.rules.context``)."""
 
 import json
-from typing import Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Sequence, Set
 
 from bamboo_engine.eri.models.runtime import ContextValue
 from bamboo_engine.eri.rules.context import ContextRow, ContextRules
@@ -21,7 +21,7 @@ _FIELDS = ("key", "type", "value", "serializer", "code")
 _COLUMNS = ("type", "value", "serializer", "code", "references")
 
 
-def _row(values: tuple) -> ContextRow:
+def _row(values: Sequence[Any]) -> ContextRow:
     """A stored row ``(type, value, serializer, code)`` as the rules read it."""
     return dict(zip(_FIELDS[1:], values, strict=True))
 

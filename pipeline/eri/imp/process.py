@@ -29,6 +29,21 @@ def _info(row: tuple) -> ProcessInfo:
     )
 
 
+def process_route(process_id: Any) -> Optional[Tuple[str, int]]:
+    """``(queue, priority)`` of a process (cached: they never change), or None if there is no such process."""
+    key = id_of(process_id)
+    if key is None:
+        return None
+    route = runtime_cache.route(key)
+    if route is None:
+        row = Process.objects.filter(id=key).values_list("queue", "priority").first()
+        if row is None:
+            return None
+        route = (row[0], row[1])
+        runtime_cache.keep_route(key, *route)
+    return route
+
+
 class ProcessMixin(StorageMixin, ProcessRules):
     """Create, park, wake and end processes."""
 
@@ -36,17 +51,7 @@ class ProcessMixin(StorageMixin, ProcessRules):
     WAKE_UP_BEATS = True
 
     def _process_route(self, process_id: Any) -> Optional[Tuple[str, int]]:
-        key = id_of(process_id)
-        if key is None:
-            return None
-        route = runtime_cache.route(key)
-        if route is None:
-            row = Process.objects.filter(id=key).values_list("queue", "priority").first()
-            if row is None:
-                return None
-            route = (row[0], row[1])
-            runtime_cache.keep_route(key, *route)
-        return route
+        return process_route(process_id)
 
     @setup_histogram(ENGINE_RUNTIME_PROCESS_READ_TIME)
     def get_current_node_id(self, process_id: int) -> Optional[str]:

@@ -97,7 +97,7 @@ class StateMixin(StorageMixin, StateRules):
 
     # The published signature orders ``version`` before ``loop``.
     @setup_histogram(ENGINE_RUNTIME_STATE_WRITE_TIME)
-    def set_state(  # type: ignore[override]
+    def set_state(
         self,
         node_id: str,
         to_state: str,
