@@ -36,7 +36,9 @@ class FailService(Service):
 def _hook(name):
     def hook(self, data, parent_data, callback_data=None):
         SERVICE_HOOKS.append((name, getattr(self, "id", None)))
-        SERVICE_HOOK_ATTRIBUTES.append({key: getattr(self, key, None) for key in ("version", "loop", "root_pipeline_id")})
+        SERVICE_HOOK_ATTRIBUTES.append(
+            {key: getattr(self, key, None) for key in ("version", "loop", "root_pipeline_id")}
+        )
         return True
 
     return hook

@@ -22,7 +22,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 
 from pipeline.contrib.deadlines.ledger import FiringLedger, firing_key
-from pipeline.contrib.deadlines.pool import Claim, Deadline, DeadlinePool
+from pipeline.contrib.deadlines.pool import Claim, Deadline, DeadlinePool, due_time
 
 _CHUNK = 500
 
@@ -69,14 +69,14 @@ class DatabaseDeadlinePool(DeadlinePool):
     def arm(self, node_id: str, deadlines: Sequence[Deadline]) -> None:
         if not deadlines:
             return
-        rows = [self.model(member=member, node_id=node_id, due=float(due)) for member, due in deadlines]
+        rows = [self.model(member=member, node_id=node_id, due=due_time(due)) for member, due in deadlines]
         # a savepoint: a failed write here must not break the engine's transaction around a state change
         with transaction.atomic():
             self.model.objects.bulk_create(rows, ignore_conflicts=True)
             for member, due in deadlines:
                 # a claimed member is being fired: this arm is its next firing (a timer cycle)
                 self.model.objects.filter(member=member, claim_token__isnull=False).update(
-                    node_id=node_id, due=float(due), claim_token=None, claimed_until=None
+                    node_id=node_id, due=due_time(due), claim_token=None, claimed_until=None
                 )
 
     def disarm(self, node_ids: Sequence[str]) -> None:

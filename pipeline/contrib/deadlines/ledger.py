@@ -62,3 +62,7 @@ class MemoryFiringLedger(FiringLedger):
     def count(self, member: str) -> int:
         with self._lock:
             return sum(1 for fired in self._fired.values() if fired == member)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._fired)

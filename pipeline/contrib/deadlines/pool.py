@@ -12,6 +12,7 @@ The rules every pool follows (the contract the pool tests check on each backend)
 """
 
 import abc
+import math
 import threading
 import uuid
 from dataclasses import dataclass
@@ -19,6 +20,15 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 #: A member and its due time (epoch seconds).
 Deadline = Tuple[str, float]
+
+
+def due_time(due: float) -> float:
+    """A due time as pools store it: whole milliseconds, rounded down.
+
+    Every store then holds it exactly (a database column may keep fewer digits than a Python float),
+    and a deadline is never found "not yet due" by a fraction of a microsecond.
+    """
+    return math.floor(float(due) * 1000) / 1000
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,7 @@ class MemoryDeadlinePool(DeadlinePool):
                 entry = self._entries.get(member)
                 if entry is not None and entry.receipt is None:
                     continue
-                self._entries[member] = _Entry(node_id=node_id, due=float(due))
+                self._entries[member] = _Entry(node_id=node_id, due=due_time(due))
                 self._by_node.setdefault(node_id, set()).add(member)
 
     def disarm(self, node_ids: Sequence[str]) -> None:

@@ -16,7 +16,7 @@ tag of its own keeps it.
 
 from typing import Any, Callable, List, Optional, Sequence
 
-from pipeline.contrib.deadlines.pool import Claim, Deadline, DeadlinePool
+from pipeline.contrib.deadlines.pool import Claim, Deadline, DeadlinePool, due_time
 
 _ARM = """
 for i = 2, #ARGV, 2 do
@@ -103,7 +103,7 @@ class RedisDeadlinePool(DeadlinePool):
             return
         args: List[Any] = [self.index_ttl]
         for member, due in deadlines:
-            args += [member, repr(float(due))]
+            args += [member, repr(due_time(due))]
         keys = [self.pool_key, self.node_key(node_id)]
         self._defer(lambda: self._arm(keys=keys, args=args))
 

@@ -15,7 +15,8 @@ __group_name__ = "Timers"
 
 class SlowService(Service):
     def inputs_format(self):
-        return [self.InputItem(name="Seconds", key="seconds", type="float", schema=FloatItemSchema("to sleep"))]
+        schema = FloatItemSchema("seconds to sleep")
+        return [self.InputItem(name="Seconds", key="seconds", type="float", schema=schema)]
 
     def execute(self, data, parent_data):
         seconds = data.get_one_of_inputs("seconds", 30)
