@@ -40,6 +40,17 @@ def _fresh_caches():
         clear()
 
 
+@pytest.fixture
+def harness(transactional_db, monkeypatch):
+    """The Django runtime with captured messages and every contract-suite plugin registered."""
+    from tests.contract.services import register_all
+    from tests.django.harness import DjangoHarness
+
+    instance = DjangoHarness(monkeypatch)
+    register_all(instance)
+    return instance
+
+
 @pytest.fixture(params=[pytest.param(name, id=name, marks=RIG_MARKS.get(name, ())) for name in sorted(RIGS)])
 def rig(request):
     """A runtime with node timeouts and timer events wired, whose deadline clock the test drives."""
