@@ -14,7 +14,9 @@ Configured by environment variables (read once, when Django loads this module):
 * ``BAMBOO_PROMETHEUS_PORT``: when set, workers serve Prometheus metrics on that port.
 * ``BAMBOO_REDIS``: ``redis://host:port/db``; node timeouts and timer events keep their deadlines there
   (else in the database). ``BAMBOO_DEADLINE_PREFIX`` prefixes their Redis keys,
-  ``BAMBOO_DEADLINE_CLAIM_LEASE`` sets their scanners' claim lease (seconds, default 15).
+  ``BAMBOO_DEADLINE_CLAIM_LEASE`` sets their scanners' claim lease (seconds, default 15),
+  ``BAMBOO_DEADLINE_BACKEND`` (``redis`` / ``database``) chooses where deadlines live and
+  ``BAMBOO_DEADLINE_QUEUE`` names the queue of their Celery tasks (default: Celery's default queue).
 """
 
 import os
@@ -197,6 +199,15 @@ if os.environ.get("BAMBOO_DEADLINE_PREFIX"):
 PIPELINE_NODE_TIMEOUT_CLAIM_LEASE = PIPELINE_NODE_TIMER_EVENT_CLAIM_LEASE = float(
     os.environ.get("BAMBOO_DEADLINE_CLAIM_LEASE", "15")
 )
+if os.environ.get("BAMBOO_DEADLINE_BACKEND"):  # "redis" or "database" instead of the automatic choice
+    PIPELINE_NODE_TIMEOUT_BACKEND = PIPELINE_NODE_TIMER_EVENT_BACKEND = os.environ["BAMBOO_DEADLINE_BACKEND"]
+if os.environ.get("BAMBOO_DEADLINE_QUEUE"):  # one queue for the four tasks of both apps
+    PIPELINE_NODE_TIMEOUT_DISPATCH_QUEUE = PIPELINE_NODE_TIMEOUT_HANDLE_QUEUE = os.environ[
+        "BAMBOO_DEADLINE_QUEUE"
+    ]
+    PIPELINE_NODE_TIMER_EVENT_DISPATCH_QUEUE = PIPELINE_NODE_TIMER_EVENT_HANDLE_QUEUE = (
+        PIPELINE_NODE_TIMEOUT_HANDLE_QUEUE
+    )
 
 # ---------------------------------------------------------------------------------------- logging
 LOGGING = {
