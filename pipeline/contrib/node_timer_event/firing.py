@@ -44,7 +44,9 @@ def fire_timer_event(
         ``{"result": <the action's result>, ...}``, or ``{"result": False, "message": why not}``.
     """
     node_id, version = adapter.node_id, adapter.version
-    event = (adapter.index__event_map or {}).get(index) if adapter.is_ready() else None
+    # a project's adapter may set only ``events``
+    by_index = adapter.index__event_map or {event["index"]: event for event in adapter.events or []}
+    event = by_index.get(index) if adapter.is_ready() else None
     if event is None:
         message = f"no timer config: node_id -> {node_id}, version -> {version}, index -> {index}"
         logger.error("[node_timer_event] %s", message)
