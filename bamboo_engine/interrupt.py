@@ -197,7 +197,7 @@ class ExecuteInterrupter(Interrupter):
     :class:`ExecuteInterruptPoint`. ``recover_point`` is the message's
     recover point: an :class:`ExecuteInterruptPoint`, its JSON text, its decoded dict, or None/``"{}"``.
     On interrupt it calls ``runtime.execute(process_id, current_node_id, root_pipeline_id,
-    parent_pipeline_id, recover_point=<check point>, headers=headers)`` and then, if the runtime has it,
+    parent_pipeline_id, recover_point=<check point>, headers=headers)`` and then
     ``runtime.handle_execute_interrupt_event(ExecuteInterruptEvent(...))``.
     """
 
@@ -230,17 +230,15 @@ class ExecuteInterrupter(Interrupter):
         )
 
     def _report(self, err: Exception, exc_traceback: str) -> None:
-        handle = getattr(self.runtime, "handle_execute_interrupt_event", None)
-        if handle is not None:
-            handle(
-                ExecuteInterruptEvent(
-                    name=self.check_point.name,
-                    process_id=self.process_id,
-                    node_id=self.current_node_id,  # type: ignore[arg-type]
-                    exception=err,
-                    exception_traceback=exc_traceback,
-                )
+        self.runtime.handle_execute_interrupt_event(
+            ExecuteInterruptEvent(
+                name=self.check_point.name,
+                process_id=self.process_id,
+                node_id=self.current_node_id,  # type: ignore[arg-type]
+                exception=err,
+                exception_traceback=exc_traceback,
             )
+        )
 
 
 class ScheduleInterrupter(Interrupter):
@@ -253,7 +251,7 @@ class ScheduleInterrupter(Interrupter):
 
     ``check_point``/``recover_point`` accept the same forms as for :class:`ExecuteInterrupter`, with
     :class:`ScheduleInterruptPoint`. On interrupt it calls ``runtime.schedule(process_id, current_node_id,
-    schedule_id, callback_data_id, recover_point=<check point>, headers=headers)`` and then, if present,
+    schedule_id, callback_data_id, recover_point=<check point>, headers=headers)`` and then
     ``runtime.handle_schedule_interrupt_event(ScheduleInterruptEvent(...))``.
     """
 
@@ -286,14 +284,12 @@ class ScheduleInterrupter(Interrupter):
         )
 
     def _report(self, err: Exception, exc_traceback: str) -> None:
-        handle = getattr(self.runtime, "handle_schedule_interrupt_event", None)
-        if handle is not None:
-            handle(
-                ScheduleInterruptEvent(
-                    name=self.check_point.name,
-                    process_id=self.process_id,
-                    node_id=self.current_node_id,  # type: ignore[arg-type]
-                    exception=err,
-                    exception_traceback=exc_traceback,
-                )
+        self.runtime.handle_schedule_interrupt_event(
+            ScheduleInterruptEvent(
+                name=self.check_point.name,
+                process_id=self.process_id,
+                node_id=self.current_node_id,  # type: ignore[arg-type]
+                exception=err,
+                exception_traceback=exc_traceback,
             )
+        )

@@ -392,7 +392,7 @@ class ScheduleStep:
             )
             return
         node = self.runtime.get_node(self.node_id)
-        service = self.runtime.get_service(code=node.code, version=node.version, name=node.name)  # type: ignore
+        service = self.runtime.get_service(code=node.code, version=node.version, name=node.name)
         if not service.callback_lock_retryable(self._callback_data()):
             logger.info(
                 "callback of node(%s) dropped: schedule locked and the service does not retry", self.node_id

@@ -60,7 +60,7 @@ def stored_form(runtime, execution_data: ExecutionData) -> Stored:
         )
     except Exception:  # noqa: BLE001 - not serializable as a whole: just write it
         return None
-    return tuple(serialized)  # type: ignore[return-value]
+    return tuple(serialized)
 
 
 def execution_data_changed(runtime, execution_data: ExecutionData, stored: Stored) -> bool:

@@ -117,14 +117,16 @@ def execute(
                 if plan is None:
                     return
                 node_id, parent_pipeline_id, point = plan.node_id, plan.parent_pipeline_id, plan.recover_point
+            # Every sender fills both pipeline ids; their None defaults only keep the task's published
+            # signature.
             run_execute_message(
                 runtime,
                 process_id,
                 node_id,
-                root_pipeline_id,
-                parent_pipeline_id,
+                root_pipeline_id,  # type: ignore[arg-type]
+                parent_pipeline_id,  # type: ignore[arg-type]
                 point,
-                headers,  # type: ignore[arg-type]
+                headers,
             )
 
 

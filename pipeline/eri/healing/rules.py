@@ -165,7 +165,7 @@ def _next_of_finished(node: Node, inner_loop: int, error_ignored: bool) -> Optio
     if node.type == NodeType.ServiceActivity:
         if error_ignored and getattr(node, "error_ignorable", False):
             return node.target_nodes[0]
-        return node.next_node_id_in_loop(inner_loop)  # type: ignore[attr-defined]
+        return node.next_node_id_in_loop(inner_loop)
     if node.type in _SINGLE_TARGET_TYPES and node.target_nodes:
         return node.target_nodes[0]
     return None
