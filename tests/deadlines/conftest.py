@@ -13,9 +13,7 @@ import pytest
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.django_settings")
 django.setup()
 
-from pipeline.eri.imp.data import clear_root_data_cache  # noqa: E402
-from pipeline.eri.imp.node import clear_node_cache  # noqa: E402
-from pipeline.eri.imp.task import clear_route_cache  # noqa: E402
+from pipeline.eri.cache import runtime_cache  # noqa: E402
 from tests.deadlines import actions  # noqa: E402
 from tests.deadlines.rigs import RIG_MARKS, RIGS  # noqa: E402
 
@@ -25,13 +23,7 @@ def _fresh_caches():
     from pipeline.contrib.node_timeout.wiring import root_configs as timeout_configs
     from pipeline.contrib.node_timer_event.wiring import root_configs as timer_configs
 
-    caches = (
-        clear_route_cache,
-        clear_node_cache,
-        clear_root_data_cache,
-        timeout_configs.clear,
-        timer_configs.clear,
-    )
+    caches = (runtime_cache.clear, timeout_configs.clear, timer_configs.clear)
     for clear in caches:
         clear()
     actions.CALLS.clear()

@@ -62,7 +62,8 @@ def fire_timer_event(
         if event.get("timer_type") == TimerType.TIME_CYCLE.value:
             _arm_next_cycle(pool, ledger, adapter, event, member, due, clock())
         try:
-            action = ActionManager.get_action(adapter.root_pipeline_id, node_id, version, event["action"])
+            root_pipeline_id = adapter.root_pipeline_id or ""
+            action = ActionManager.get_action(root_pipeline_id, node_id, version, event["action"])
             action.runtime = runtime
             is_success = bool(action.notify())
         except Exception as err:

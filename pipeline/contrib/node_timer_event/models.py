@@ -20,7 +20,8 @@ logger = logging.getLogger(__name__)
 
 def _treated_events(act_id: str, act: Dict[str, Any]) -> Tuple[List[Dict[str, Any]], List[str]]:
     """The enabled, valid timers of one activity (numbered from 1) and the problems of the others."""
-    events, problems = [], []
+    events: List[Dict[str, Any]] = []
+    problems: List[str] = []
     for timer_event in (act.get("events") or {}).get("timer_events") or []:
         if not timer_event.get("enable"):
             continue
