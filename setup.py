@@ -26,6 +26,9 @@ setup(
         "pyparsing>=3.0,<4",
         "prometheus-client>=0.17,<1",
         "django-celery-beat>=2.6,<3",
+        # node timeouts / timer events keep their deadlines in Redis when the project configures REDIS
+        # (as upstream does); upstream projects also import it themselves.
+        "redis>=4.5,<9",
     ],
     extras_require={
         # mysqlclient for prefork-only deployments (BAMBOO_MYSQL_DRIVER=mysqlclient); the default driver is

@@ -41,6 +41,27 @@ DEFAULTS: Dict[str, Any] = {
     "PIPELINE_ENABLE_AUTO_EXECUTE_WHEN_ROLL_BACKED": True,
     "ROLLBACK_QUEUE": "rollback",
     "PLUGIN_EXECUTE_QUEUE": "plugin_execute",
+    # pipeline.contrib.node_timeout and node_timer_event (docs/node-timeout.md, docs/node-timer-event.md).
+    # HANDLER None: the built-in action map; BACKEND None: Redis when settings.redis_inst exists, else the
+    # database.
+    "PIPELINE_NODE_TIMEOUT_HANDLER": None,
+    "PIPELINE_NODE_TIMEOUT_DISPATCH_QUEUE": None,
+    "PIPELINE_NODE_TIMEOUT_HANDLE_QUEUE": None,
+    "PIPELINE_NODE_TIMEOUT_EXECUTING_POOL": "executing_node_pool",
+    "PIPELINE_NODE_TIMEOUT_POOL_SCAN_INTERVAL": 1,
+    "PIPELINE_NODE_TIMEOUT_CLAIM_LEASE": 15,
+    "PIPELINE_NODE_TIMEOUT_BACKEND": None,
+    "PIPELINE_NODE_TIMER_EVENT_KEY_PREFIX": "bamboo:v1:node_timer_event",
+    "PIPELINE_NODE_TIMER_EVENT_DISPATCH_QUEUE": None,
+    "PIPELINE_NODE_TIMER_EVENT_HANDLE_QUEUE": None,
+    "PIPELINE_NODE_TIMER_EVENT_EXECUTING_POOL": "bamboo:v1:node_timer_event:executing_node_pool",
+    "PIPELINE_NODE_TIMER_EVENT_POOL_SCAN_INTERVAL": 1,
+    "PIPELINE_NODE_TIMER_EVENT_MAX_EXPIRE_TIME": 60 * 60 * 24 * 15,
+    "PIPELINE_NODE_TIMER_EVENT_ADAPTER_CLASS": (
+        "pipeline.contrib.node_timer_event.adapter.NodeTimerEventAdapter"
+    ),
+    "PIPELINE_NODE_TIMER_EVENT_CLAIM_LEASE": 15,
+    "PIPELINE_NODE_TIMER_EVENT_BACKEND": None,
     "ENABLE_PIPELINE_EVENT_SIGNALS": False,
     "PIPELINE_ENGINE_ADMIN_API_PERMISSION": None,
     "COMPONENT_PATH": [],
@@ -54,45 +75,18 @@ DEFAULTS: Dict[str, Any] = {
 }
 
 
-def _build_redis(config: Dict[str, Any]) -> Any:
-    """A Redis client from the ``REDIS`` setting (``mode``: single, replication or cluster)."""
-    import redis
-
-    mode = config.get("mode") or "single"
-    password = config.get("password")
-    if mode == "replication":
-        from redis.sentinel import Sentinel
-
-        sentinel = Sentinel(
-            [(config["host"], int(config["port"]))],
-            sentinel_kwargs={"password": config.get("sentinel_password")},
-        )
-        return sentinel.master_for(config["service_name"], password=password, db=int(config.get("db", 0)))
-    if mode == "cluster":
-        from redis.cluster import RedisCluster
-
-        return RedisCluster(host=config["host"], port=int(config["port"]), password=password)
-    return redis.Redis(
-        host=config["host"], port=int(config["port"]), password=password, db=int(config.get("db", 0))
-    )
-
-
 class LazySettings:
     """Reads ``django.conf.settings`` at attribute access, falling back to :data:`DEFAULTS`.
 
-    ``redis_inst`` is the Redis client of the ``REDIS`` setting (None without one), built on first use.
+    ``redis_inst`` is the project's Redis client: ``settings.redis_inst`` / ``settings.REDIS_INST``, which
+    the ``pipeline`` app sets from ``REDIS`` at start-up (:mod:`pipeline.redis_client`); None without one.
     """
-
-    _redis: Any = None
 
     @property
     def redis_inst(self) -> Any:
-        if self._redis is None:
-            config = getattr(self, "REDIS", None) if self.is_set("REDIS") else None
-            if not config:
-                return None
-            type(self)._redis = _build_redis(config)
-        return self._redis
+        from django.conf import settings as django_settings
+
+        return getattr(django_settings, "redis_inst", None) or getattr(django_settings, "REDIS_INST", None)
 
     def __getattr__(self, name: str) -> Any:
         from django.conf import settings as django_settings

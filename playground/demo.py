@@ -1,22 +1,28 @@
-"""The newcomer demo (``make demo``, or ``python -m playground.demo``): two pipelines on the Django runtime.
+"""The newcomer demo (``make demo``, or ``python -m playground.demo``): three pipelines on the Django runtime.
 
 1. The quick start: start → ``example_component`` → end.
 2. A richer run: an exclusive gateway, a parallel gateway whose branches are a subprocess with params,
    a node waiting for a callback (answered by this script) and a node that fails and is retried with new
    inputs, then a summary node using a lazy variable.
+3. A node timeout: a slow call with a 2 s timeout (``forced_fail_and_skip``) is failed and skipped while
+   it is still in flight, and the pipeline goes on (``playground/deadline_examples.py``).
 
-Both run on the settings' database and broker: with nothing configured, SQLite and the in-process worker
-of :mod:`pipeline.eri.embedded` (the same tasks, runtime and engine as production). The exit code is 0
-only when both finished with the expected states and outputs.
+They run on the settings' database and broker: with nothing configured, SQLite and the in-process worker
+of :mod:`pipeline.eri.embedded` (the same tasks, runtime and engine as production); the timeout scanner
+runs in a thread of this process. The exit code is 0 only when all finished with the expected states and
+outputs.
 
 ``python -m playground.demo --tree quickstart|richer`` prints a tree as JSON instead (for
-``manage.py run_pipeline``).
+``manage.py run_pipeline``); ``python -m playground.demo --timer`` runs only the timer event example (a
+``PT3S`` timer on a node that runs 4 s).
 """
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+import threading
 import time
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -261,14 +267,80 @@ def run_richer(runtime, runs: List[str]) -> List[str]:
     return problems
 
 
+@contextlib.contextmanager
+def _scanning(scanner_factory):
+    """Run a deadline scanner in a thread for the block (``manage.py start_node_*_process`` in production)."""
+    stop = threading.Event()
+    thread = threading.Thread(target=scanner_factory().serve, args=(stop, 0.2), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def run_timeout(runtime, runs: List[str]) -> List[str]:
+    """Run the node timeout example (its id appended to ``runs``); returns problems."""
+    from bamboo_engine import api
+    from pipeline.contrib.node_timeout.scanning import timeout_scanner
+    from playground.deadline_examples import SLOW_CALL_SECONDS, TIMEOUT_SECONDS, timeout_example
+
+    tree, ids = timeout_example()
+    runs.append(tree["id"])
+    print(
+        f"\n== 3. a node timeout: 'slow call' answers after {SLOW_CALL_SECONDS} s, its timeout is "
+        f"{TIMEOUT_SECONDS} s (forced_fail_and_skip)"
+    )
+    with _scanning(timeout_scanner):
+        started = api.run_pipeline(runtime, tree)
+        if not started.result:
+            return [f"timeout: run_pipeline failed: {started.exc}"]
+        _wait(_root_settled(runtime, tree["id"]), "timeout example")
+    _show(runtime, "node timeout, final states:", tree["id"])
+    slow = runtime.get_state(ids["slow"])
+    note = runtime.get_execution_data_outputs(ids["slow"]).get("ex_data", "")
+    print(f"-> 'slow call' was failed and skipped by its timeout: {note}")
+    problems: List[str] = []
+    _expect(problems, "timeout pipeline state", _state_name(runtime, tree["id"]), "FINISHED")
+    _expect(problems, "slow call state and skip", (slow.name, slow.skip), ("FINISHED", True))
+    _expect(problems, "timed out", f"ran longer than its timeout of {TIMEOUT_SECONDS} s" in note, True)
+    _expect(problems, "node after the timeout", _state_name(runtime, ids["after"]), "FINISHED")
+    return problems
+
+
+def run_timer(runtime, runs: List[str]) -> List[str]:
+    """Run the timer event example (its id appended to ``runs``); returns problems."""
+    from bamboo_engine import api
+    from pipeline.contrib.node_timer_event.scanning import timer_scanner
+    from playground.deadline_examples import TIMED_NODE_SECONDS, TIMER_DEFINED, timer_example
+
+    tree, ids = timer_example()
+    runs.append(tree["id"])
+    print(f"== a boundary timer: '{TIMER_DEFINED}' on a node that runs {TIMED_NODE_SECONDS} s")
+    with _scanning(timer_scanner):
+        started = api.run_pipeline(runtime, tree)
+        if not started.result:
+            return [f"timer: run_pipeline failed: {started.exc}"]
+        _wait(_root_settled(runtime, tree["id"]), "timer example")
+    _show(runtime, "timer event, final states:", tree["id"])
+    log = runtime.get_plain_log_for_node(ids["timed"])
+    print(f"-> log of 'long task':\n{log}")
+    problems: List[str] = []
+    _expect(problems, "timer pipeline state", _state_name(runtime, tree["id"]), "FINISHED")
+    _expect(problems, "the timer's note in the node log", "timer fired" in log, True)
+    return problems
+
+
 def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m playground.demo", description=__doc__.split("\n")[0])
     parser.add_argument("--tree", choices=("quickstart", "richer"), help="print this tree as JSON and exit")
+    parser.add_argument("--timer", action="store_true", help="run only the timer event example")
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """Run both pipelines; 0 when both finished as expected, 1 otherwise."""
+    """Run the pipelines; 0 when all finished as expected, 1 otherwise."""
     args = _parse_args(argv)
     if args.tree:
         tree = quickstart_tree() if args.tree == "quickstart" else richer_tree()[0]
@@ -286,7 +358,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     runtime, runs = get_runtime(), []
     try:
         with worker_scope():
-            problems = run_quickstart(runtime, runs) + run_richer(runtime, runs)
+            if args.timer:
+                problems = run_timer(runtime, runs)
+            else:
+                problems = (
+                    run_quickstart(runtime, runs) + run_richer(runtime, runs) + run_timeout(runtime, runs)
+                )
     except TimeoutError as err:
         problems = [str(err)]
     print(f"\n{ADMIN_HINT}")
@@ -294,7 +371,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if problems:
         print("demo FAILED:\n  " + "\n  ".join(problems))
         return 1
-    print("demo OK: both pipelines finished as expected")
+    print("demo OK: every pipeline finished as expected")
     return 0
 
 

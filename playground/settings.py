@@ -12,6 +12,11 @@ Configured by environment variables (read once, when Django loads this module):
 * ``BAMBOO_BROKER_HEARTBEAT``: AMQP heartbeat seconds, default 0 (off; see docs/workers.md for why).
 * ``BAMBOO_CELERY_IMPORTS``: comma-separated modules a worker imports at start (extra plugins).
 * ``BAMBOO_PROMETHEUS_PORT``: when set, workers serve Prometheus metrics on that port.
+* ``BAMBOO_REDIS``: ``redis://host:port/db``; node timeouts and timer events keep their deadlines there
+  (else in the database). ``BAMBOO_DEADLINE_PREFIX`` prefixes their Redis keys,
+  ``BAMBOO_DEADLINE_CLAIM_LEASE`` sets their scanners' claim lease (seconds, default 15),
+  ``BAMBOO_DEADLINE_BACKEND`` (``redis`` / ``database``) chooses where deadlines live and
+  ``BAMBOO_DEADLINE_QUEUE`` names the queue of their Celery tasks (default: Celery's default queue).
 """
 
 import os
@@ -174,6 +179,35 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_IMPORTS = tuple(name for name in os.environ.get("BAMBOO_CELERY_IMPORTS", "").split(",") if name)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# ------------------------------------------------------------------- node timeouts and timer events
+# Deadlines live in Redis when BAMBOO_REDIS (redis://host:port/db) is set, else in the database
+# (docs/node-timeout.md). BAMBOO_DEADLINE_PREFIX gives the Redis keys a prefix of their own.
+if os.environ.get("BAMBOO_REDIS"):
+    _redis = urlparse(os.environ["BAMBOO_REDIS"])
+    REDIS = {
+        "host": _redis.hostname or "127.0.0.1",
+        "port": _redis.port or 6379,
+        "db": int(_redis.path.lstrip("/") or 0),
+        **({"password": unquote(_redis.password)} if _redis.password else {}),
+    }
+if os.environ.get("BAMBOO_DEADLINE_PREFIX"):
+    _prefix = os.environ["BAMBOO_DEADLINE_PREFIX"]
+    PIPELINE_NODE_TIMEOUT_EXECUTING_POOL = f"{_prefix}:executing_node_pool"
+    PIPELINE_NODE_TIMER_EVENT_KEY_PREFIX = f"{_prefix}:node_timer_event"
+    PIPELINE_NODE_TIMER_EVENT_EXECUTING_POOL = f"{_prefix}:node_timer_event:executing_node_pool"
+PIPELINE_NODE_TIMEOUT_CLAIM_LEASE = PIPELINE_NODE_TIMER_EVENT_CLAIM_LEASE = float(
+    os.environ.get("BAMBOO_DEADLINE_CLAIM_LEASE", "15")
+)
+if os.environ.get("BAMBOO_DEADLINE_BACKEND"):  # "redis" or "database" instead of the automatic choice
+    PIPELINE_NODE_TIMEOUT_BACKEND = PIPELINE_NODE_TIMER_EVENT_BACKEND = os.environ["BAMBOO_DEADLINE_BACKEND"]
+if os.environ.get("BAMBOO_DEADLINE_QUEUE"):  # one queue for the four tasks of both apps
+    PIPELINE_NODE_TIMEOUT_DISPATCH_QUEUE = PIPELINE_NODE_TIMEOUT_HANDLE_QUEUE = os.environ[
+        "BAMBOO_DEADLINE_QUEUE"
+    ]
+    PIPELINE_NODE_TIMER_EVENT_DISPATCH_QUEUE = PIPELINE_NODE_TIMER_EVENT_HANDLE_QUEUE = (
+        PIPELINE_NODE_TIMEOUT_HANDLE_QUEUE
+    )
 
 # ---------------------------------------------------------------------------------------- logging
 LOGGING = {

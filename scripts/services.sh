@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Starts the services the integration tests need when they are down, and waits until they answer:
-# MariaDB (a `SELECT 1` through the mariadb client) and RabbitMQ (its AMQP port open and `rabbitmqctl
-# status` answering). Exits 0 once both answer, 1 naming the service that did not come up in time.
+# MariaDB (a `SELECT 1` through the mariadb client), RabbitMQ (its AMQP port open and `rabbitmqctl
+# status` answering) and Redis (`redis-cli ping`; node timeouts and timer events keep their deadlines
+# there). Exits 0 once all answer, 1 naming the service that did not come up in time.
 # Used by .ci/run and by the integration test session (tests/integration/env.py).
 #
 # Environment (defaults in brackets): MARIADB_HOST [127.0.0.1], MARIADB_PORT [3306], MARIADB_USER [root],
-# MARIADB_PASSWORD [empty], AMQP_HOST [127.0.0.1], AMQP_PORT [5672], BAMBOO_SERVICE_TIMEOUT [120] seconds.
+# MARIADB_PASSWORD [empty], AMQP_HOST [127.0.0.1], AMQP_PORT [5672], REDIS_HOST [127.0.0.1], REDIS_PORT
+# [6379], BAMBOO_SERVICE_TIMEOUT [120] seconds.
 set -euo pipefail
 
 MARIADB_HOST="${MARIADB_HOST:-127.0.0.1}"
@@ -14,6 +16,8 @@ MARIADB_USER="${MARIADB_USER:-root}"
 MARIADB_PASSWORD="${MARIADB_PASSWORD:-}"
 AMQP_HOST="${AMQP_HOST:-127.0.0.1}"
 AMQP_PORT="${AMQP_PORT:-5672}"
+REDIS_HOST="${REDIS_HOST:-127.0.0.1}"
+REDIS_PORT="${REDIS_PORT:-6379}"
 SERVICE_TIMEOUT="${BAMBOO_SERVICE_TIMEOUT:-120}"
 
 port_open() {  # host port
@@ -31,6 +35,14 @@ mariadb_ready() {
 
 rabbitmq_ready() {
     port_open "$AMQP_HOST" "$AMQP_PORT" && rabbitmqctl -q status
+}
+
+redis_ready() {
+    [ "$(redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" ping)" = "PONG" ]
+}
+
+start_redis() {
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" --appendonly no
 }
 
 start_mariadb() {
@@ -63,3 +75,4 @@ ensure() {  # description ready-command start-command
 
 ensure "MariaDB ($MARIADB_HOST:$MARIADB_PORT)" mariadb_ready start_mariadb
 ensure "RabbitMQ ($AMQP_HOST:$AMQP_PORT)" rabbitmq_ready start_rabbitmq
+ensure "Redis ($REDIS_HOST:$REDIS_PORT)" redis_ready start_redis

@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     "pipeline.component_framework",
     "pipeline.variable_framework",
     "pipeline.contrib.plugin_execute",
+    "pipeline.contrib.node_timeout",
+    "pipeline.contrib.node_timer_event",
 ]
 # The playground's plugins (debug_node, sleep_timer, callback_node, ...) are what the tests run; the
 # playground project registers them the same way (playground/settings.py).

@@ -99,16 +99,24 @@ def _tune_memory_transport(app) -> None:
 def _queues_to_consume(app) -> List[str]:
     """Every queue a message of this process can go to.
 
-    The declared queues, the runtime's default ones and plugin_execute's, whether or not the settings
-    declare them: a project may declare no queue at all.
+    The declared queues, the runtime's default ones, plugin_execute's, Celery's default queue (the node
+    timeout and timer event tasks use it unless their queue settings name others) and those settings'
+    queues, whether or not the settings declare them: a project may declare no queue at all.
     """
     from pipeline.conf import settings as pipeline_settings
     from pipeline.eri.celery.queues import CELERY_QUEUES
 
+    contrib_queues = [
+        getattr(pipeline_settings, f"PIPELINE_NODE_{app}_{kind}_QUEUE")
+        for app in ("TIMEOUT", "TIMER_EVENT")
+        for kind in ("DISPATCH", "HANDLE")
+    ]
     names = [
         *app.amqp.queues,
         *(queue.name for queue in CELERY_QUEUES),
         pipeline_settings.PLUGIN_EXECUTE_QUEUE,
+        app.conf.task_default_queue,
+        *filter(None, contrib_queues),
     ]
     return list(dict.fromkeys(names))
 

@@ -31,9 +31,12 @@ def demo(tmp_path_factory):
     return run_python(tmp_path_factory.mktemp("demo") / "demo.sqlite3", "-m", "playground.demo")
 
 
-def test_demo_exits_zero_and_says_both_pipelines_finished(demo):
+TIMEOUT_NODES = ["start", "slow call", "after the timeout", "end"]
+
+
+def test_demo_exits_zero_and_says_every_pipeline_finished(demo):
     assert demo.returncode == 0, demo.stdout + demo.stderr
-    assert demo.stdout.rstrip().endswith("demo OK: both pipelines finished as expected")
+    assert demo.stdout.rstrip().endswith("demo OK: every pipeline finished as expected")
     assert "in-process worker (memory:// broker)" in demo.stdout
 
 
@@ -80,7 +83,29 @@ def test_demo_prints_the_richer_final_states_and_outputs(demo):
 def test_demo_tells_how_to_open_the_admin(demo):
     for line in ("python manage.py createsuperuser", "python manage.py runserver", "/admin/"):
         assert line in demo.stdout
-    assert demo.stdout.count("python manage.py pipeline_states p") == 2
+    assert demo.stdout.count("python manage.py pipeline_states p") == 3
+
+
+def test_demo_shows_a_timeout_firing(demo):
+    final = tables(demo.stdout, "NODE")[3]
+    assert [row["NODE"] for row in final] == TIMEOUT_NODES
+    assert {row["STATE"] for row in final} == {"FINISHED"}
+    assert by_node(final)["slow call"]["SKIP"] == "yes"
+    assert by_node(final)["after the timeout"]["SKIP"] == ""
+    assert "-> 'slow call' was failed and skipped by its timeout: forced fail by bamboo_engine" in demo.stdout
+    assert "ran longer than its timeout of 2 s" in demo.stdout
+
+
+def test_demo_runs_the_timer_example(tmp_path):
+    run = run_python(tmp_path / "timer.sqlite3", "-m", "playground.demo", "--timer")
+    assert run.returncode == 0, run.stdout + run.stderr
+    [final] = tables(run.stdout, "NODE")
+    assert [(row["NODE"], row["STATE"]) for row in final] == [
+        ("start", "FINISHED"),
+        ("long task", "FINISHED"),
+        ("end", "FINISHED"),
+    ]
+    assert "timer fired: the node is still running, it goes on" in run.stdout
 
 
 def test_demo_prints_a_tree_as_json(tmp_path):

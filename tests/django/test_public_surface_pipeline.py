@@ -13,14 +13,6 @@ from tests.unit.test_public_surface import COMPAT, SURFACE, _describe, _mismatch
 # Contrib features that are not implemented (docs/migrating-from-upstream.md): their apps exist as
 # installable placeholders (so settings that list them load), without their APIs and models.
 NOT_IMPLEMENTED = {
-    "pipeline.contrib.node_timeout.api",
-    "pipeline.contrib.node_timeout.models",
-    "pipeline.contrib.node_timeout.handlers",
-    "pipeline.contrib.node_timer_event.api",
-    "pipeline.contrib.node_timer_event.models",
-    "pipeline.contrib.node_timer_event.handlers",
-    "pipeline.contrib.node_timer_event.constants",
-    "pipeline.contrib.node_timer_event.adapter",
     "pipeline.contrib.rollback.api",
     "pipeline.contrib.rollback.constants",
     "pipeline.contrib.rollback.models",

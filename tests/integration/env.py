@@ -27,11 +27,12 @@ from urllib.parse import urlparse
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MYSQL_URL = os.environ.get("BAMBOO_IT_MYSQL", "mysql://root@127.0.0.1:3306")
 AMQP_URL = os.environ.get("BAMBOO_IT_AMQP", "amqp://guest:guest@127.0.0.1:5672")
+REDIS_URL = os.environ.get("BAMBOO_IT_REDIS", "redis://127.0.0.1:6379/0")
 SERVICE_START_TIMEOUT = float(os.environ.get("BAMBOO_IT_SERVICE_TIMEOUT", "120"))
 WORKER_READY_TIMEOUT = 90.0
 WORKER_STOP_TIMEOUT = 30.0
 #: Queue suffixes every session declares (each worker consumes one of them, see docs/workers.md).
-SESSION_QUEUES = ("gv", "ct", "crash", "hb", "mp", "pl", "plw", "prom", "aq")
+SESSION_QUEUES = ("gv", "ct", "crash", "hb", "mp", "pl", "plw", "prom", "aq", "dl")
 _SESSION_NAME = re.compile(r"^bamboo_test_(\d+)_[0-9a-f]+$")
 
 
@@ -65,7 +66,7 @@ def ensure_services(timeout: float = SERVICE_START_TIMEOUT) -> None:
     Raises:
         RuntimeError: a service did not come up in time (the script's output is in the message).
     """
-    mysql, amqp = urlparse(MYSQL_URL), urlparse(AMQP_URL)
+    mysql, amqp, redis = urlparse(MYSQL_URL), urlparse(AMQP_URL), urlparse(REDIS_URL)
     env = dict(
         os.environ,
         MARIADB_HOST=mysql.hostname or "127.0.0.1",
@@ -74,6 +75,8 @@ def ensure_services(timeout: float = SERVICE_START_TIMEOUT) -> None:
         MARIADB_PASSWORD=mysql.password or "",
         AMQP_HOST=amqp.hostname or "127.0.0.1",
         AMQP_PORT=str(amqp.port or 5672),
+        REDIS_HOST=redis.hostname or "127.0.0.1",
+        REDIS_PORT=str(redis.port or 6379),
         BAMBOO_SERVICE_TIMEOUT=str(int(timeout)),
     )
     completed = subprocess.run(
@@ -177,6 +180,9 @@ class Session:
             BAMBOO_DB=self.db_url,
             BAMBOO_BROKER=self.broker_url,
             BAMBOO_QUEUES=",".join(SESSION_QUEUES),
+            # node timeouts and timer events: deadlines in Redis, under keys of this session only
+            BAMBOO_REDIS=REDIS_URL,
+            BAMBOO_DEADLINE_PREFIX=self.name,
             BAMBOO_TEST_PROBE_DIR=str(self.probe_dir),
             BAMBOO_TEST_PARENT_PID=str(os.getpid()),
             PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")])),

@@ -1,8 +1,9 @@
-"""``sleep_timer``: polls until ``seconds`` have passed since execute."""
+"""``sleep_timer``: polls until ``seconds`` have passed since execute; timer action ``playground_note``."""
 
 import time
 
 from pipeline.component_framework.component import Component
+from pipeline.contrib.node_timer_event.handlers import BaseAction
 from pipeline.core.flow.activity import Service, StaticIntervalGenerator
 from pipeline.core.flow.io import FloatItemSchema
 
@@ -46,3 +47,20 @@ class SleepTimerComponent(Component):
     name = "Sleep timer"
     code = "sleep_timer"
     bound_service = SleepTimerService
+
+
+class NoteAction(BaseAction):
+    """Timer action ``playground_note``: writes into the node's log that its timer fired.
+
+    Defined here so that every process of the playground registers it (the component modules are
+    imported at start-up), as a project registers its own timer actions.
+    """
+
+    def do(self, data, parent_data, *args, **kwargs) -> bool:
+        from pipeline.eri.log import get_logger
+
+        get_logger(self.node_id, 1, self.version).info("timer fired: the node is still running, it goes on")
+        return True
+
+    class Meta:
+        action_name = "playground_note"

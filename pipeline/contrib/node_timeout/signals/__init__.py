@@ -1,0 +1,1 @@
+"""Signal receivers of ``pipeline.contrib.node_timeout``."""
