@@ -83,7 +83,7 @@ def _loud_when_given_up(task, message: dict) -> Iterator[None]:
 
 def _claim(task_name: str, message: dict):
     """Claim this delivery; a delivery whose lease is still held is re-sent later. None: do not run."""
-    claim = claim_delivery(task_name, message["headers"])
+    claim = claim_delivery(task_name, message["headers"], message)
     if claim.verdict is Verdict.DEFER:
         resend_later(task_name, message, claim.retry_after)
     return claim if claim.runs else None
