@@ -22,6 +22,7 @@ from bamboo_engine.plugin import Service, StaticIntervalGenerator
 from pipeline.eri.celery import healing_tasks
 from pipeline.eri.celery.delivery import keeper
 from pipeline.eri.celery.queues import EXECUTE_TASK_NAME
+from pipeline.eri.continuation import rerun_point
 from pipeline.eri.healing import rules
 from pipeline.eri.healing.config import HealingConfig
 from pipeline.eri.healing.healer import (
@@ -32,7 +33,7 @@ from pipeline.eri.healing.healer import (
     WOULD_REDISPATCH,
     Healer,
 )
-from pipeline.eri.healing.redispatch import EXECUTE, Plan, rerun_point, send
+from pipeline.eri.healing.redispatch import EXECUTE, Plan, send
 from pipeline.eri.models import ExecutionHistory, HealingRecord, HealingWatch, Process, Schedule, State
 from tests.contract import trees
 
