@@ -262,6 +262,28 @@ def test_a_fork_whose_join_and_dispatch_were_lost_is_healed_in_two_steps(heal_ha
     _assert_finished_once(heal_harness, root)
 
 
+def test_a_fork_killed_before_its_join_is_healed_by_its_parent_alone(heal_harness, monkeypatch):
+    from pipeline.eri.imp.process import ProcessMixin
+
+    def killed(self, process_id, children):
+        raise SystemExit("worker killed between the fork and its join")
+
+    pg = ParallelGateway()
+    tree, _cg = trees.gateway_tree(pg, [trees.activity("empty_node"), trees.activity("empty_node")])
+    root = heal_harness.start(tree)
+    with monkeypatch.context() as patch:
+        patch.setattr(ProcessMixin, "join", killed)
+        with pytest.raises(SystemExit):
+            heal_harness.broker.deliver(heal_harness.broker.pop())
+    # The parent is awake at its finished gateway, its two children exist, unjoined and never sent.
+
+    report = _heal(heal_harness)
+    heal_harness.run_until_idle()
+
+    assert _decisions(report) == [(REDISPATCHED, rules.NOT_MOVED_ON)]  # the children are sent by it
+    _assert_finished_once(heal_harness, root)
+
+
 def test_an_activity_whose_schedule_was_never_created_runs_again(heal_harness):
     act = trees.activity("poll_once_node")
     root = heal_harness.start(trees.linear_tree(act))
