@@ -33,7 +33,7 @@ import time
 from datetime import timedelta
 from typing import Any, Callable, Dict, List, Optional
 
-from celery import signals
+from celery import bootsteps, signals
 from django.db import IntegrityError, close_old_connections, connections
 from django.db.models import Q
 from django.utils import timezone
@@ -61,13 +61,34 @@ def apply_worker_defaults(conf: Any, pool: Any = None) -> Dict[str, Any]:
     return applied
 
 
-def _on_celeryd_init(sender: Any = None, conf: Any = None, options: Any = None, **_: Any) -> None:
+def _on_celeryd_init(
+    sender: Any = None, instance: Any = None, conf: Any = None, options: Any = None, **_: Any
+) -> None:
     if conf is None or str(conf.broker_url or "").startswith("memory://"):
         return
-    pool = (options or {}).get("pool_cls") or (options or {}).get("pool")
-    applied = apply_worker_defaults(conf, pool)
+    options = options or {}
+    cli_prefetch = options.get("prefetch_multiplier")
+    unset_prefetch = conf.worker_prefetch_multiplier
+    applied = apply_worker_defaults(conf, options.get("pool_cls") or options.get("pool"))
+    # The ``celery worker`` command resolved ``--prefetch-multiplier`` from the settings before this
+    # signal: a value equal to them was not chosen on the command line, and gets the runtime's default.
+    if "worker_prefetch_multiplier" in applied and cli_prefetch in (None, unset_prefetch):
+        _PrefetchDefault.multiplier = conf.worker_prefetch_multiplier
+        if instance is not None:
+            instance.app.steps["worker"].add(_PrefetchDefault)
     if applied:
         logger.info("worker %s: runtime defaults applied: %s", sender, applied)
+
+
+class _PrefetchDefault(bootsteps.Step):
+    """Sets the worker's prefetch multiplier to the runtime's default before its consumer is built."""
+
+    name = "pipeline.eri.prefetch_default"
+    multiplier = 1
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        parent.prefetch_multiplier = self.multiplier
 
 
 class Maintenance:
