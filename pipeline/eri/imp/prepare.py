@@ -93,7 +93,8 @@ def store_run(
         _table(ContextValue, _context_rows(runtime, prepared)),
         _table(ContextOutputs, _outputs_rows(prepared)),
     ]
-    with transaction.atomic():
+    # No savepoint inside the engine's unit (the run and its first message): a failure rolls both back.
+    with transaction.atomic(savepoint=False):
         insert_tables(transaction.get_connection(), tables, settings.BAMBOO_DJANGO_ERI_PREPARE_BATCH_SIZE)
         process_id = runtime.create_process(
             root_id,
