@@ -9,8 +9,9 @@ engine uses it for "put the process to sleep / join / wake + the messages that g
 sleeping process always has its message in flight) and for "a node's results + its versioned final
 state" (so a stale run, whose state version changed under it, leaves no results). It never runs service
 or plugin code inside. The Django runtime implements it with ``transaction.atomic()`` (messages are
-published on commit); the in-memory runtime with its store lock (restoring execution data and context
-values if the block raises). Without it each call stands alone.
+stored in its transactional outbox and published after the commit); the in-memory runtime with its
+store lock (restoring execution data and context values if the block raises). Without it each call
+stands alone.
 """
 
 from abc import abstractmethod

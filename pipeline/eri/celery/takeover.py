@@ -5,14 +5,16 @@ nodes. Re-running the message as it was would enter a node it already finished a
 loop, an ExecutionHistory row), so an execute takeover first reads what the dead run left behind:
 
 * the process row: ``dead`` / ``asleep`` (the run stopped cleanly: it died, or slept with whatever
-  it waits for already sent: ``atomic_step`` commits the sleep with the messages), the
+  it waits for already stored: ``atomic_step`` commits the sleep with the messages in the outbox), the
   ``last_heartbeat`` (the engine beats when it starts pushing the first node of every message, so a beat
   older than the claim means the dead run never started) and ``current_node_id`` (set by the engine
   before it works on each node);
 * the state of the current node, whose ``started_time`` says whether the dead run entered it.
 
-It then resumes the run where it stopped. A schedule takeover only gives back the schedule lock the dead
-run may hold; the engine's own checks drop the message if the schedule is over.
+It then resumes the run where it stopped, past a finished node without entering it again
+(:mod:`pipeline.eri.continuation`). A schedule takeover gives back the schedule lock the dead run may
+hold, and continues the process itself when the dead run finished the node but never sent the next
+node's execute message; otherwise the engine's own checks drop the message if the schedule is over.
 """
 
 import json
@@ -82,7 +84,7 @@ def plan_execute_takeover(
     if left.asleep:
         # The engine puts a process to sleep in one transaction with the message it waits for (its
         # children, the first or next POLL): asleep means stopped cleanly or waiting with the message
-        # sent. Nothing is left to resume.
+        # stored in the outbox. Nothing is left to resume.
         logger.info("takeover of process(%s): the run had stopped cleanly at %s", process_id, current)
         return None
     state = _read_state(current, claimed_at)
