@@ -30,6 +30,7 @@ import logging
 import os
 import threading
 import time
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any, Callable, Dict, List, Optional
 
@@ -138,9 +139,14 @@ class Maintenance:
     def run_forever(self, sleep: Callable[[float], Any] = time.sleep) -> None:
         tick = max(float(settings.BAMBOO_DJANGO_ERI_OUTBOX_RELAY_INTERVAL_SECONDS), 0.1)
         while True:
-            close_old_connections()
-            self.run_round()
-            connections.close_all()  # back to the pool between rounds
+            try:
+                close_old_connections()
+                self.run_round()
+            except Exception:  # the thread must outlive any round
+                logger.exception("worker maintenance: round failed")
+            finally:
+                with suppress(Exception):
+                    connections.close_all()  # back to the pool between rounds
             sleep(tick)
 
 
