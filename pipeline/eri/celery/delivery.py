@@ -101,12 +101,22 @@ def claim_delivery(
         "owner": owner_name(),
         "lease_until": now + lease,
         "done": False,
-        "message": json.dumps({"task": task_name, "kwargs": message}) if message is not None else "",
+        "message": _kept(task_name, message),
     }
     if _sql.insert(DeliveryClaim, claim) is not None:
         keeper.hold(token)
         return Claim(Verdict.RUN, token)
     return _claimed_before(task_name, token, now, lease)
+
+
+def _kept(task_name: str, message: Optional[Dict[str, Any]]) -> str:
+    """The message as the claim keeps it for the sweep ("" when there is none or it is not JSON)."""
+    if message is None:
+        return ""
+    try:
+        return json.dumps({"task": task_name, "kwargs": message})
+    except (TypeError, ValueError):  # arrived through another serializer: only a redelivery can replay it
+        return ""
 
 
 def _claimed_before(task_name: str, token: str, now: datetime, lease: timedelta) -> Claim:
