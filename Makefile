@@ -3,8 +3,9 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+MYSQL_STAMP := $(VENV)/.installed-mysql
 
-.PHONY: test lint type unit integration install clean
+.PHONY: test lint type unit integration compat install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +33,18 @@ unit: install
 integration: install
 	BAMBOO_INTEGRATION=1 $(BIN)/pytest tests/integration tests/contract -m integration
 
+## compat: an upstream-style project of ours (tests/compat) on a real gevent worker, MariaDB and RabbitMQ,
+## with Django's own MySQL backend and mysqlclient (the [mysql] extra; its build needs libmariadb-dev).
+## Its own pytest process: Django is configured there with that project's settings.
+$(MYSQL_STAMP): $(STAMP)
+	$(BIN)/pip install -e '.[dev,mysql]'
+	touch $(MYSQL_STAMP)
+
+compat: $(MYSQL_STAMP)
+	$(BIN)/pytest tests/compat -m integration
+
 ## test: set up the virtualenv and run lint, type checks and the whole suite
-test: lint type unit integration
+test: lint type unit integration compat
 
 .PHONY: demo
 ## demo: set up the virtualenv, migrate the playground's SQLite database, run two pipelines in-process

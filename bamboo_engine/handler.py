@@ -21,16 +21,15 @@ INNER_LOOP_KEY = "_inner_loop"
 
 
 def atomic_step(runtime) -> ContextManager[Any]:
-    """The runtime's optional ``atomic_step()`` unit, or a no-op for runtimes implementing only the ERI.
+    """The runtime's ``atomic_step()`` unit when it declares ``ATOMIC_STEP``, else a no-op.
 
     Inside the unit the runtime's writes take effect together or not at all, and messages sent inside it
-    leave only once it completed (see ``bamboo_engine.eri.interfaces.runtime``). The engine groups "put
-    the process to sleep / join / wake" with the dispatches that go with it, and a node's results with
-    its final versioned state. Never put service or plugin code inside: the unit may hold a database
+    leave only once it completed (see ``bamboo_engine.eri.interfaces.runtime``). The engine groups
+    "put the process to sleep / join / wake" with the dispatches that go with it, and a node's results
+    with its final versioned state. Never put service or plugin code inside: the unit may hold a database
     transaction or a lock.
     """
-    unit = getattr(runtime, "atomic_step", None)
-    return unit() if unit is not None else contextlib.nullcontext()
+    return runtime.atomic_step() if runtime.ATOMIC_STEP else contextlib.nullcontext()
 
 
 class ScheduleNotSupportedError(InvalidOperationError, NotImplementedError):

@@ -35,6 +35,18 @@ __all__ = [
 ]
 
 
+def is_interrupt_error(runtime: Any, err: BaseException) -> bool:
+    """Whether ``err`` is one of ``runtime.interrupt_errors()``: a storage hiccup the step is re-sent for.
+
+    A runtime without that method has no interrupt errors.
+    """
+    try:
+        errors = tuple(runtime.interrupt_errors())
+    except Exception:  # noqa: BLE001 - no such method: nothing counts as an interrupt
+        return False
+    return bool(errors) and isinstance(err, errors)
+
+
 class InterruptException(Exception):
     """The current step was interrupted and re-dispatched; the worker must stop processing it."""
 
@@ -161,7 +173,7 @@ class Interrupter:
         except InterruptException:
             raise
         except Exception as err:
-            if not isinstance(err, tuple(self.runtime.interrupt_errors())):
+            if not is_interrupt_error(self.runtime, err):
                 raise
             self.interrupt(err)
 
@@ -197,7 +209,7 @@ class ExecuteInterrupter(Interrupter):
     :class:`ExecuteInterruptPoint`. ``recover_point`` is the message's
     recover point: an :class:`ExecuteInterruptPoint`, its JSON text, its decoded dict, or None/``"{}"``.
     On interrupt it calls ``runtime.execute(process_id, current_node_id, root_pipeline_id,
-    parent_pipeline_id, recover_point=<check point>, headers=headers)`` and then, if the runtime has it,
+    parent_pipeline_id, recover_point=<check point>, headers=headers)`` and then
     ``runtime.handle_execute_interrupt_event(ExecuteInterruptEvent(...))``.
     """
 
@@ -230,17 +242,15 @@ class ExecuteInterrupter(Interrupter):
         )
 
     def _report(self, err: Exception, exc_traceback: str) -> None:
-        handle = getattr(self.runtime, "handle_execute_interrupt_event", None)
-        if handle is not None:
-            handle(
-                ExecuteInterruptEvent(
-                    name=self.check_point.name,
-                    process_id=self.process_id,
-                    node_id=self.current_node_id,  # type: ignore[arg-type]
-                    exception=err,
-                    exception_traceback=exc_traceback,
-                )
+        self.runtime.handle_execute_interrupt_event(
+            ExecuteInterruptEvent(
+                name=self.check_point.name,
+                process_id=self.process_id,
+                node_id=self.current_node_id,  # type: ignore[arg-type]
+                exception=err,
+                exception_traceback=exc_traceback,
             )
+        )
 
 
 class ScheduleInterrupter(Interrupter):
@@ -253,7 +263,7 @@ class ScheduleInterrupter(Interrupter):
 
     ``check_point``/``recover_point`` accept the same forms as for :class:`ExecuteInterrupter`, with
     :class:`ScheduleInterruptPoint`. On interrupt it calls ``runtime.schedule(process_id, current_node_id,
-    schedule_id, callback_data_id, recover_point=<check point>, headers=headers)`` and then, if present,
+    schedule_id, callback_data_id, recover_point=<check point>, headers=headers)`` and then
     ``runtime.handle_schedule_interrupt_event(ScheduleInterruptEvent(...))``.
     """
 
@@ -286,14 +296,12 @@ class ScheduleInterrupter(Interrupter):
         )
 
     def _report(self, err: Exception, exc_traceback: str) -> None:
-        handle = getattr(self.runtime, "handle_schedule_interrupt_event", None)
-        if handle is not None:
-            handle(
-                ScheduleInterruptEvent(
-                    name=self.check_point.name,
-                    process_id=self.process_id,
-                    node_id=self.current_node_id,  # type: ignore[arg-type]
-                    exception=err,
-                    exception_traceback=exc_traceback,
-                )
+        self.runtime.handle_schedule_interrupt_event(
+            ScheduleInterruptEvent(
+                name=self.check_point.name,
+                process_id=self.process_id,
+                node_id=self.current_node_id,  # type: ignore[arg-type]
+                exception=err,
+                exception_traceback=exc_traceback,
             )
+        )

@@ -36,8 +36,13 @@ def dispatch_node_hook(
     node: Optional[Node] = None,
     service: Optional[Any] = None,
     callback_data: Optional[CallbackData] = None,
+    top_pipeline_id: Optional[str] = None,
 ) -> None:
     """Run ``hook`` on the node's service if it is an activity whose service wants hooks.
+
+    A service the step already runs (``service``) carries its runtime attributes; one loaded here (hooks
+    of control calls such as ``pre_callback``) gets them from the node's state, so ``self.id``,
+    ``self.version`` and the loop counters read the same in every hook.
 
     Never raises: a hook is a notification and must not break the flow that dispatched it.
     """
@@ -46,7 +51,7 @@ def dispatch_node_hook(
         if node.type != NodeType.ServiceActivity:
             return
         if service is None:
-            service = runtime.get_service(code=node.code, version=node.version, name=node.name)  # type: ignore
+            service = _loaded_service(runtime, node, root_pipeline_id, top_pipeline_id)
         if not service.need_run_hook():
             return
         data = execution_data_or_empty(runtime, node_id)
@@ -58,6 +63,16 @@ def dispatch_node_hook(
         logger.exception(
             "hook %s of node(%s) in pipeline(%s) failed", _hook_name(hook), node_id, root_pipeline_id
         )
+
+
+def _loaded_service(runtime: Any, node: Node, root_pipeline_id: str, top_pipeline_id: Optional[str]) -> Any:
+    service = runtime.get_service(code=node.code, version=node.version, name=node.name)  # type: ignore
+    state = runtime.get_state_or_none(node.id)
+    attributes = {"id": node.id, "root_pipeline_id": root_pipeline_id, "top_pipeline_id": top_pipeline_id}
+    if state is not None:
+        attributes.update(version=state.version, loop=state.loop, inner_loop=state.inner_loop)
+    service.setup_runtime_attributes(**attributes)
+    return service
 
 
 def _persist_hook_data(runtime: Any, node_id: str, hook: HookType, data: ExecutionData) -> None:

@@ -1,51 +1,13 @@
-"""The execute/schedule message format and what a task consumer does with one message.
+"""What a task consumer does with one execute or schedule message: build the interrupter, call the engine.
 
-Every runtime sends the same keyword arguments and runs a received message the
-same way (build the interrupter, call the engine); only transport and headers differ, so both halves
-live here once.
+Every runtime runs a received message the same way; what a message carries is
+``bamboo_engine.eri.rules.task`` (the sending half).
 """
 
 from typing import Any, Optional
 
 from bamboo_engine.engine import failsafe
-from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint, ScheduleInterruptPoint
 from bamboo_engine.interrupt import ExecuteInterrupter, ScheduleInterrupter
-
-NO_RECOVER_POINT = "{}"
-
-
-def execute_message(
-    process_id: int,
-    node_id: str,
-    root_pipeline_id: str,
-    parent_pipeline_id: str,
-    recover_point: Optional[ExecuteInterruptPoint] = None,
-) -> dict:
-    """Keyword arguments of an execute message (``headers`` is added by the sending runtime)."""
-    return {
-        "process_id": process_id,
-        "node_id": node_id,
-        "root_pipeline_id": root_pipeline_id,
-        "parent_pipeline_id": parent_pipeline_id,
-        "recover_point": recover_point.to_json() if recover_point is not None else NO_RECOVER_POINT,
-    }
-
-
-def schedule_message(
-    process_id: int,
-    node_id: str,
-    schedule_id: Any,
-    callback_data_id: Optional[int] = None,
-    recover_point: Optional[ScheduleInterruptPoint] = None,
-) -> dict:
-    """Keyword arguments of a schedule message (``headers`` is added by the sending runtime)."""
-    return {
-        "process_id": process_id,
-        "node_id": node_id,
-        "schedule_id": schedule_id,
-        "callback_data_id": callback_data_id,
-        "recover_point": recover_point.to_json() if recover_point is not None else NO_RECOVER_POINT,
-    }
 
 
 def run_execute_message(

@@ -126,4 +126,6 @@ class WorkerMixin:
         Persists the execution data changes for NODE_ENTER, NODE_FINISH and the fail/exception hooks;
         never raises.
         """
-        dispatch_node_hook(self.runtime, root_pipeline_id, node_id, hook, node, service, callback_data)
+        dispatch_node_hook(
+            self.runtime, root_pipeline_id, node_id, hook, node, service, callback_data, top_pipeline_id
+        )

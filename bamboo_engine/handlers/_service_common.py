@@ -13,7 +13,8 @@ from bamboo_engine.eri.models.node import ServiceActivity as ServiceActivityNode
 from bamboo_engine.eri.models.runtime import CallbackData, ExecutionData, ProcessInfo
 from bamboo_engine.exceptions import UnstorableValueError
 from bamboo_engine.handler import INNER_LOOP_KEY, LOOP_KEY, NodeHandler
-from bamboo_engine.handlers._common import count_exception, is_interrupt_error, settle_node
+from bamboo_engine.handlers._common import count_exception, settle_node
+from bamboo_engine.interrupt import is_interrupt_error
 
 logger = logging.getLogger("bamboo_engine")
 
@@ -60,7 +61,7 @@ def stored_form(runtime, execution_data: ExecutionData) -> Stored:
         )
     except Exception:  # noqa: BLE001 - not serializable as a whole: just write it
         return None
-    return tuple(serialized)  # type: ignore[return-value]
+    return tuple(serialized)
 
 
 def execution_data_changed(runtime, execution_data: ExecutionData, stored: Stored) -> bool:

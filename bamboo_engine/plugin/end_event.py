@@ -32,7 +32,7 @@ class ExecutableEndEventAdapter(ExecutableEvent):
     def __init__(self, event: ExecutableEndEvent):
         self.event = event
 
-    def execute(self, pipeline_stack: List[str], root_pipeline_id: str) -> None:  # type: ignore[override]
+    def execute(self, pipeline_stack: List[str], root_pipeline_id: str) -> None:
         self.event.execute(
             in_subprocess=len(pipeline_stack) > 1,
             root_pipeline_id=root_pipeline_id,

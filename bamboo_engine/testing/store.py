@@ -1,17 +1,30 @@
 """The in-memory "database": plain records in dicts, guarded by one re-entrant lock.
 
-Records mirror the Django runtime's tables so the ERI semantics match; every
-read hands out a fresh ERI model object or a deserialised copy, never the stored object itself, so a
-caller mutating what it read cannot change the store (as with a real database).
+Records mirror the Django runtime's tables (same columns, same unique keys), and the shared rules of
+``bamboo_engine.eri.rules`` write them through :meth:`Store.insert` and :meth:`Store.update`, as the Django
+runtime writes rows. Every read hands out a fresh ERI model object or a deserialised copy, never the stored
+object itself, so a caller mutating what it read cannot change the store (as with a real database).
 """
 
+import contextlib
 import datetime
+import functools
 import itertools
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from bamboo_engine import codec
+from bamboo_engine.eri.rules.storage import (
+    CALLBACK_DATA,
+    HISTORY,
+    PROCESS,
+    SCHEDULE,
+    STATE,
+    In,
+    Increment,
+    SameAs,
+)
 
 JSON_SERIALIZER = codec.JSON_SERIALIZER
 PICKLE_SERIALIZER = codec.PICKLE_SERIALIZER
@@ -136,15 +149,30 @@ class Codec:
 # (execution data by node, context values by pipeline and key)
 ResultsSnapshot = Tuple[Dict[str, ExecutionDataRecord], Dict[str, Dict[str, ContextValueRecord]]]
 
+# Logical table (bamboo_engine.eri.rules.storage) -> (Store attribute, record class, key column).
+_TABLES: Dict[str, Tuple[str, type, str]] = {
+    PROCESS: ("processes", ProcessRecord, "id"),
+    STATE: ("states", StateRecord, "node_id"),
+    SCHEDULE: ("schedules", ScheduleRecord, "id"),
+    CALLBACK_DATA: ("callback_data", CallbackDataRecord, "id"),
+    HISTORY: ("histories", HistoryRecord, "id"),
+}
+# Unique keys besides the key column (the Django tables' unique constraints).
+_UNIQUE: Dict[str, Tuple[str, ...]] = {SCHEDULE: ("node_id", "version")}
+
 
 class Store:
-    """All tables of the runtime; hold :attr:`lock` while reading-modifying-writing several of them."""
+    """All tables of the runtime; hold :attr:`lock` while reading-modifying-writing several of them.
+
+    The tables the shared rules write (:data:`_TABLES`) are changed through :meth:`insert` and
+    :meth:`update`, which a :meth:`transaction` can undo.
+    """
 
     def __init__(self, allow_pickle: bool = False) -> None:
         self.lock = threading.RLock()
         self.codec = Codec(allow_pickle=allow_pickle)
         self.processes: Dict[int, ProcessRecord] = {}
-        self.nodes: Dict[str, Any] = {}
+        self.nodes: Dict[str, Dict[str, Any]] = {}
         self.states: Dict[str, StateRecord] = {}
         self.schedules: Dict[int, ScheduleRecord] = {}
         self.data: Dict[str, Any] = {}
@@ -156,7 +184,10 @@ class Store:
         self.node_snapshots: List[dict] = []
         self.pipeline_tokens: Dict[str, str] = {}
         self.rollback_requests: List[Tuple[str, str]] = []
-        self._ids = {name: itertools.count(1) for name in ("process", "schedule", "callback", "history")}
+        self._ids = {table: itertools.count(1) for table in _TABLES}
+        self._unique: Dict[str, Dict[tuple, Any]] = {table: {} for table in _UNIQUE}
+        self._undo: Optional[List[Callable[[], None]]] = None
+        self._on_commit: List[Callable[[], Any]] = []
 
     def snapshot_results(self) -> "ResultsSnapshot":
         """A copy of execution data and context values, cheap because writers replace records whole
@@ -167,7 +198,133 @@ class Store:
         """Put back what :meth:`snapshot_results` copied (call with :attr:`lock` held)."""
         self.execution_data, self.context_values = saved
 
-    def next_id(self, table: str) -> int:
-        """Auto-increment id of ``table`` (``process``, ``schedule``, ``callback`` or ``history``)."""
+    # -- rows of the shared rules --------------------------------------------------------------
+
+    def insert(self, table: str, row: Dict[str, Any]) -> Optional[int]:
+        """Add a record; its id, or None when a record with the same unique key exists."""
+        name, record_cls, key_column = _TABLES[table]
+        records = getattr(self, name)
         with self.lock:
-            return next(self._ids[table])
+            unique = self._unique_key(table, row)
+            if unique is not None and unique in self._unique[table]:
+                return None
+            row_id = next(self._ids[table])
+            if key_column == "id":
+                key, record = row_id, record_cls(id=row_id, **row)
+            else:
+                key, record = row[key_column], record_cls(**row)
+                if key in records:
+                    return None
+            records[key] = record
+            if unique is not None:
+                self._unique[table][unique] = key
+            self._remember_undo(lambda: self._drop(table, key, unique))
+            return row_id
+
+    def update(self, table: str, where: Dict[str, Any], changes: Dict[str, Any]) -> int:
+        """Apply ``changes`` to the records matching ``where``; how many matched."""
+        with self.lock:
+            matched = self.matching(table, where)
+            for record in matched:
+                if self._undo is not None:
+                    self._undo.append(
+                        functools.partial(_assign, record, {n: getattr(record, n) for n in changes})
+                    )
+                for name, value in changes.items():
+                    if isinstance(value, Increment):
+                        value = getattr(record, name) + value.by
+                    setattr(record, name, value)
+            return len(matched)
+
+    def matching(self, table: str, where: Dict[str, Any]) -> List[Any]:
+        """The records of ``table`` matching ``where`` (see ``bamboo_engine.eri.rules.storage``)."""
+        name, _, key_column = _TABLES[table]
+        records = getattr(self, name)
+        with self.lock:
+            wanted = where.get(key_column, _ANY)
+            if wanted is _ANY:
+                candidates, conditions = list(records.values()), list(where.items())
+            else:
+                keys = wanted.values if isinstance(wanted, In) else (wanted,)
+                candidates = [records.get(_key(key, key_column)) for key in keys]
+                conditions = [(column, value) for column, value in where.items() if column != key_column]
+            if not conditions:
+                return [r for r in candidates if r is not None]
+            return [r for r in candidates if r is not None and all(_holds(r, c, v) for c, v in conditions)]
+
+    def find_unique(self, table: str, values: Tuple[Any, ...]) -> Optional[Any]:
+        """The record whose unique key (:data:`_UNIQUE`) is ``values``, or None."""
+        name = _TABLES[table][0]
+        with self.lock:
+            key = self._unique[table].get(values)
+            return getattr(self, name).get(key) if key is not None else None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the lock; if the block raises, undo its :meth:`insert` / :meth:`update` calls and drop
+        what it deferred with :meth:`on_commit`. A nested block is part of the outermost one."""
+        with self.lock:
+            if self._undo is not None:
+                yield
+                return
+            self._undo, self._on_commit = [], []
+            try:
+                yield
+            except BaseException:
+                for undo in reversed(self._undo):
+                    undo()
+                self._on_commit = []
+                raise
+            finally:
+                self._undo = None
+                deferred, self._on_commit = self._on_commit, []
+            for action in deferred:
+                action()
+
+    def on_commit(self, action: Callable[[], Any]) -> None:
+        """Run ``action`` once the current transaction completed (now, outside a transaction)."""
+        with self.lock:
+            if self._undo is not None:
+                self._on_commit.append(action)
+                return
+        action()
+
+    def _unique_key(self, table: str, row: Dict[str, Any]) -> Optional[tuple]:
+        columns = _UNIQUE.get(table)
+        return tuple(row[column] for column in columns) if columns else None
+
+    def _drop(self, table: str, key: Any, unique: Optional[tuple]) -> None:
+        getattr(self, _TABLES[table][0]).pop(key, None)
+        if unique is not None:
+            self._unique[table].pop(unique, None)
+
+    def _remember_undo(self, undo: Callable[[], None]) -> None:
+        if self._undo is not None:
+            self._undo.append(undo)
+
+
+_ANY = object()
+
+
+def _key(value: Any, key_column: str) -> Any:
+    """Ids arrive as text too (messages, API calls): the key they mean, or None."""
+    if key_column != "id" or type(value) is int:
+        return value
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _holds(record: Any, column: str, condition: Any) -> bool:
+    value = getattr(record, column)
+    if isinstance(condition, SameAs):
+        return value == getattr(record, condition.column)
+    if isinstance(condition, In):
+        return value in condition.values
+    return value == condition
+
+
+def _assign(record: Any, values: Dict[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(record, name, value)

@@ -15,13 +15,13 @@ class ERIConfig(AppConfig):
         from django.core.signals import setting_changed
 
         from bamboo_engine import handlers
+        from pipeline.eri.cache import runtime_cache
 
         # Registers the Celery tasks in every Celery app, with or without ``autodiscover_tasks``.
         from pipeline.eri.celery import healing_tasks, tasks  # noqa: F401
-        from pipeline.eri.imp.hooks import EVENT_SWITCH
 
         handlers.register()
-        setting_changed.connect(EVENT_SWITCH.clear, dispatch_uid="pipeline.eri.event_switch")
+        setting_changed.connect(runtime_cache.on_setting_changed, dispatch_uid="pipeline.eri.runtime_cache")
         validate_settings()
         copy_sandbox_settings()
         _watch_worker_start()

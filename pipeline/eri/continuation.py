@@ -68,7 +68,7 @@ def next_of_finished(node: Node, inner_loop: int, error_ignored: bool) -> Option
         if error_ignored and getattr(node, "error_ignorable", False):
             return node.target_nodes[0]
         # Itself while a node loop goes on: the engine then re-enters it, as the dead run would have.
-        return node.next_node_id_in_loop(inner_loop)  # type: ignore[attr-defined]
+        return node.next_node_id_in_loop(inner_loop)
     if node.type in _SINGLE_TARGET_TYPES and node.target_nodes:
         return node.target_nodes[0]
     return None

@@ -157,6 +157,12 @@ class CallbackData(models.Model):
     node_id = models.CharField("node id", max_length=ID_LENGTH)
     version = models.CharField("node state version", max_length=ID_LENGTH)
     data = models.TextField("data (JSON)")
+    serializer = models.CharField(
+        "serializer",
+        max_length=32,
+        default="json",
+        help_text="how data is encoded: json, tagged_json (datetimes, Decimals, sets...) or pickle",
+    )
 
     class Meta:
         verbose_name = "callback data"

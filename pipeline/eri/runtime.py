@@ -1,6 +1,7 @@
 """``BambooDjangoRuntime``: the Engine Runtime Interface on the Django ORM and Celery.
 
-Composition only: each concern lives in its own mixin under :mod:`pipeline.eri.imp`.
+Composition only: each concern lives in its own mixin under :mod:`pipeline.eri.imp`, which supplies the
+storage of the shared rules of ``bamboo_engine.eri.rules``.
 """
 
 from typing import Optional
@@ -8,6 +9,7 @@ from typing import Optional
 from bamboo_engine.eri import interfaces
 from bamboo_engine.eri.interfaces import EngineRuntimeInterface
 from pipeline.conf import settings
+from pipeline.eri.cache import MessageMemo
 from pipeline.eri.imp.config import ConfigMixin
 from pipeline.eri.imp.context import ContextMixin
 from pipeline.eri.imp.data import DataMixin
@@ -16,6 +18,7 @@ from pipeline.eri.imp.hooks import HooksMixin
 from pipeline.eri.imp.interrupt import EventMixin, InterruptMixin
 from pipeline.eri.imp.node import NodeMixin
 from pipeline.eri.imp.plugin import PipelinePluginManagerMixin
+from pipeline.eri.imp.prepare import PrepareMixin
 from pipeline.eri.imp.process import ProcessMixin
 from pipeline.eri.imp.rollback import RollbackMixin
 from pipeline.eri.imp.schedule import ScheduleMixin
@@ -24,9 +27,10 @@ from pipeline.eri.imp.state import StateMixin
 from pipeline.eri.imp.task import TaskMixin
 
 
-# The published signatures of reset_state_inner_loop / reset_children_state_inner_loop (-> int) and
-# set_next_schedule (headers before callback_data_id) differ from the abstract interface; mypy notes it.
-class BambooDjangoRuntime(  # type: ignore[misc]
+# The published signatures of set_state (version before loop) and set_next_schedule (headers before
+# callback_data_id) differ from the abstract interface; mypy notes it.
+class BambooDjangoRuntime(
+    PrepareMixin,
     TaskMixin,
     ExecutionHistoryMixin,
     ContextMixin,
@@ -44,7 +48,8 @@ class BambooDjangoRuntime(  # type: ignore[misc]
     RollbackMixin,
     EngineRuntimeInterface,
 ):
-    """The production runtime. Cheap to build: holds no state; one is built per Celery message."""
+    """The production runtime. Cheap to build: one is built per Celery message, and its only state is that
+    message's memo (:class:`pipeline.eri.cache.MessageMemo`)."""
 
     ERI_SUPPORT_VERSION = 8
 
@@ -55,20 +60,7 @@ class BambooDjangoRuntime(  # type: ignore[misc]
                 f"BambooDjangoRuntime supports ERI up to major version {self.ERI_SUPPORT_VERSION}, "
                 f"the installed engine provides {interfaces.version()}"
             )
-
-    def prepare_run_pipeline(
-        self,
-        pipeline: dict,
-        root_pipeline_data: dict,
-        root_pipeline_context: dict,
-        subprocess_context: dict,
-        **options,
-    ) -> int:
-        from pipeline.eri.imp.prepare import store_run
-
-        return store_run(
-            self, pipeline, root_pipeline_data, root_pipeline_context, subprocess_context, **options
-        )
+        self.memo = MessageMemo()
 
     def node_rerun_limit(self, root_pipeline_id: str, node_id: str) -> int:
         return settings.BAMBOO_DJANGO_ERI_NODE_RERUN_LIMIT

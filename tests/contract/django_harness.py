@@ -155,11 +155,9 @@ class InProcessConsumer:
 
 def _clear_runtime_caches() -> None:
     # Process ids restart when tables are flushed between tests: cached routes and nodes would leak.
-    from pipeline.eri.imp.node import clear_node_cache
-    from pipeline.eri.imp.task import clear_route_cache
+    from pipeline.eri.cache import runtime_cache
 
-    clear_route_cache()
-    clear_node_cache()
+    runtime_cache.clear()
 
 
 class DjangoSQLiteHarness(_RegistryHarness):
@@ -227,6 +225,7 @@ class DjangoMariaDBHarness(_RegistryHarness):
 
     name = "django-mariadb"
     poll_interval = 0.05
+    queue = CONTRACT_QUEUE
     #: Seconds the worker and queues must stay idle, twice in a row, to call the runtime idle.
     idle_gap = 0.2
 
@@ -249,10 +248,6 @@ class DjangoMariaDBHarness(_RegistryHarness):
 
     def close(self) -> None:
         remove_plans(self.probe_dir, self._plans)
-
-    def run(self, tree: dict, **options: Any):
-        options.setdefault("queue", CONTRACT_QUEUE)
-        return super().run(tree, **options)
 
     def install_faults(self) -> None:
         """Nothing to do here: the worker installed the fault when it started (worker_plugins)."""

@@ -46,6 +46,8 @@ class Harness(abc.ABC):
     name = "abstract"
     #: Seconds between two polls of a worker-backed runtime.
     poll_interval = 0.05
+    #: The queue the harness's workers consume (``run_pipeline``'s ``queue`` option).
+    queue = ""
 
     def __init__(self, runtime: Any) -> None:
         self.runtime = runtime
@@ -141,7 +143,9 @@ class Harness(abc.ABC):
 
     # ------------------------------------------------------------------ api shortcuts
     def run(self, tree: dict, **options: Any) -> api.EngineAPIResult:
-        """``api.run_pipeline`` on this runtime; returns the api result."""
+        """``api.run_pipeline`` on this runtime (on the harness's queue); returns the api result."""
+        if self.queue:
+            options.setdefault("queue", self.queue)
         return api.run_pipeline(self.runtime, tree, **options)
 
     def start(self, tree: dict, **options: Any) -> str:

@@ -11,9 +11,7 @@ import pytest
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.django_settings")
 django.setup()
 
-from pipeline.eri.imp.data import clear_root_data_cache  # noqa: E402
-from pipeline.eri.imp.node import clear_node_cache  # noqa: E402
-from pipeline.eri.imp.task import clear_route_cache  # noqa: E402
+from pipeline.eri.cache import runtime_cache  # noqa: E402
 from tests.contract.services import register_all  # noqa: E402
 from tests.django.harness import DjangoHarness  # noqa: E402
 
@@ -21,11 +19,9 @@ from tests.django.harness import DjangoHarness  # noqa: E402
 @pytest.fixture(autouse=True)
 def _fresh_caches():
     # Process ids restart when tables are flushed between tests: cached routes/nodes would leak.
-    for clear in (clear_route_cache, clear_node_cache, clear_root_data_cache):
-        clear()
+    runtime_cache.clear()
     yield
-    for clear in (clear_route_cache, clear_node_cache, clear_root_data_cache):
-        clear()
+    runtime_cache.clear()
 
 
 @pytest.fixture

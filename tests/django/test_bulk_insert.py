@@ -173,7 +173,7 @@ def test_store_run_writes_with_cyclic_collection_paused(monkeypatch):
     tree = linear_pipeline(component_code="debug_node", node_count=3)
     validate_and_process_pipeline(tree)
     was_enabled = gc.isenabled()
-    prepare.store_run(BambooDjangoRuntime(), tree, {}, {}, {})
+    BambooDjangoRuntime().prepare_run_pipeline(tree, {}, {}, {})
     assert seen and not any(seen)
     assert gc.isenabled() == was_enabled
 
@@ -188,6 +188,6 @@ def test_a_tree_failing_late_in_the_walk_leaves_no_rows():
     last["component"]["inputs"] = {"broken": "not a dict"}
     small_batches = override_settings(BAMBOO_DJANGO_ERI_PREPARE_BATCH_SIZE=2)
     with small_batches, capture_queries() as log, pytest.raises(TreeInvalidException, match="broken"):
-        prepare.store_run(BambooDjangoRuntime(), tree, {}, {}, {})
+        BambooDjangoRuntime().prepare_run_pipeline(tree, {}, {}, {})
     assert any("INSERT" in sql for sql in log.sql), "some batches were sent before the failure"
     assert not models.Node.objects.exists() and not models.Data.objects.exists()

@@ -94,3 +94,20 @@ def test_database_error_interrupts_and_the_step_is_redone_once(harness, monkeypa
     assert len(recovered) == 1 and recovered[0].task_name == EXECUTE_TASK_NAME
     assert harness.outputs(act.id)["value"] == 7
     assert harness.state(act.id).loop == 1 and harness.state_name(root) == "FINISHED"
+
+
+def test_a_deferred_message_without_route_headers_goes_to_its_process_queue(harness):
+    from pipeline.eri.celery.delivery import resend_later
+    from pipeline.eri.models import Process
+
+    root_id = harness.start(trees.linear_tree(trees.activity("poll_node", polls=1)), queue="api", priority=9)
+    process = Process.objects.get(root_pipeline_id=root_id, parent_id=-1)
+    harness.broker.sent.clear()
+    message = {"process_id": process.id, "node_id": "n", "headers": {DELIVERY_TOKEN_HEADER: "t"}}
+    resend_later(EXECUTE_TASK_NAME, message, countdown=3)
+    (sent,) = harness.broker.sent
+    assert sent.options["queue"] == "er_execute_api" and sent.options["priority"] == 9
+    assert sent.options["countdown"] == 3 and sent.kwargs is message
+    # a process that is gone: the message is dropped, not sent to a guessed queue
+    resend_later(EXECUTE_TASK_NAME, dict(message, process_id=process.id + 10_000), countdown=3)
+    assert len(harness.broker.sent) == 1

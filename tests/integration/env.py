@@ -193,10 +193,14 @@ class Session:
         _rabbitmqctl(
             "set_permissions", "-p", self.name, urlparse(AMQP_URL).username or "guest", ".*", ".*", ".*"
         )
-        setup_django(self)
+        self.setup_django()
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0, interactive=False)
+
+    def setup_django(self) -> None:
+        """Configure Django in this process on this session's database (see :func:`setup_django`)."""
+        setup_django(self)
 
     def destroy(self) -> None:
         """Stop the workers still running, then drop the database and vhost."""
@@ -291,7 +295,11 @@ def setup_django(session: Session) -> None:
 
 # --------------------------------------------------------------------------------------- workers
 class Worker:
-    """One ``celery -A <app> worker`` child process of a session (``app``: ``playground`` by default)."""
+    """One ``celery -A <app> worker`` child process of a session (``app``: ``celery_app`` by default)."""
+
+    #: The default ``-A`` argument, and the directory the worker starts in.
+    celery_app = "playground"
+    cwd = REPO_ROOT
 
     def __init__(
         self,
@@ -301,10 +309,10 @@ class Worker:
         concurrency: int,
         queues: Sequence[str],
         extra_env: Optional[Dict[str, str]] = None,
-        app: str = "playground",
+        app: Optional[str] = None,
     ) -> None:
         self.session = session
-        self.app = app
+        self.app = app or self.celery_app
         self.name = name
         self.pool = pool
         self.concurrency = concurrency
@@ -335,7 +343,7 @@ class Worker:
             "-Q",
             ",".join(self.queues),
             "-l",
-            "WARNING",
+            os.environ.get("BAMBOO_IT_WORKER_LOG_LEVEL", "WARNING"),
             "--without-gossip",
             "--without-mingle",
         ]
@@ -348,7 +356,7 @@ class Worker:
         log.flush()
         self.process = subprocess.Popen(
             self.command(),
-            cwd=str(REPO_ROOT),
+            cwd=str(self.cwd),
             env=self.session.env(**self.extra_env),
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -132,7 +132,7 @@ def test_store_run_writes_exactly_the_rows_it_builds(mariadb):
     root_id = tree["id"]
     expected_prepared = prepare_pipeline(tree, {"root": "'\\\0🙂"}, {}, {})
     try:
-        prepare.store_run(runtime(), tree, {"root": "'\\\0🙂"}, {}, {})
+        runtime().prepare_run_pipeline(tree, {"root": "'\\\0🙂"}, {}, {})
         node_ids = list(expected_prepared.nodes) + [root_id]
         expected = {
             Node: list(prepare._node_rows(iter(expected_prepared.nodes.values()), root_id)),
@@ -163,7 +163,6 @@ def test_a_tree_failing_late_in_the_walk_rolls_back_the_piped_inserts(mariadb):
     """On MariaDB the node rows are inserted by the statement pipe while the tree is walked."""
     from bamboo_engine.exceptions import TreeInvalidException
     from bamboo_engine.validator import validate_and_process_pipeline
-    from pipeline.eri.imp import prepare
     from pipeline.eri.models import Data, Node
     from tests.django.querycount import capture_queries
     from tests.integration.helpers import runtime
@@ -174,7 +173,7 @@ def test_a_tree_failing_late_in_the_walk_rolls_back_the_piped_inserts(mariadb):
     node_ids = [tree["start_event"]["id"], tree["end_event"]["id"], *tree["activities"]]
     list(tree["activities"].values())[-1]["component"]["inputs"] = {"broken": "not a dict"}
     with capture_queries() as log, pytest.raises(TreeInvalidException, match="broken"):
-        prepare.store_run(runtime(), tree, {}, {}, {})
+        runtime().prepare_run_pipeline(tree, {}, {}, {})
     assert (
         sum("INSERT INTO `eri_node`" in sql for sql in log.sql) >= 2
     ), "batches were sent before the failure"

@@ -7,6 +7,8 @@ from bamboo_engine.testing import InMemoryRuntime
 # ---- plugins ---------------------------------------------------------------------------------------
 
 SERVICE_HOOKS = []
+#: The runtime attributes each hook saw (``version``, ``loop``, ``root_pipeline_id``).
+SERVICE_HOOK_ATTRIBUTES = []
 
 
 class EmptyService(Service):
@@ -34,6 +36,9 @@ class FailService(Service):
 def _hook(name):
     def hook(self, data, parent_data, callback_data=None):
         SERVICE_HOOKS.append((name, getattr(self, "id", None)))
+        SERVICE_HOOK_ATTRIBUTES.append(
+            {key: getattr(self, key, None) for key in ("version", "loop", "root_pipeline_id")}
+        )
         return True
 
     return hook
@@ -132,6 +137,7 @@ for _op in API_HOOKS:
 
 def make_runtime():
     SERVICE_HOOKS.clear()
+    SERVICE_HOOK_ATTRIBUTES.clear()
     runtime = RecordingRuntime(executor="sync")
     for code, cls in [
         ("empty", EmptyService),

@@ -16,6 +16,7 @@ from bamboo_engine.exceptions import (
     TreeInvalidException,
 )
 from tests.unit.api_control_support import (
+    SERVICE_HOOK_ATTRIBUTES,
     SERVICE_HOOKS,
     Tree,
     UpperVariable,
@@ -449,7 +450,9 @@ def test_callback_runs_schedule(rt):
         ("pre_callback", "RUNNING"),
         ("post_callback", "RUNNING"),
     ]
-    assert [n for n, _ in SERVICE_HOOKS] == ["pre_callback", "post_callback"]
+    assert SERVICE_HOOKS == [("pre_callback", "a"), ("post_callback", "a")]
+    # hooks run by the API see the runtime attributes of the node's current run, as upstream sets them
+    assert SERVICE_HOOK_ATTRIBUTES == [{"version": version, "loop": 1, "root_pipeline_id": "root"}] * 2
     # the schedule is finished now and the process moved on
     assert_refused(rt, lambda: api.callback(rt, "a", version, {}), InvalidOperationError, "a")
 

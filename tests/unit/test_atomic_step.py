@@ -142,9 +142,12 @@ def test_forks_and_inline_polls_put_the_sleep_before_the_sends_in_one_unit():
 
 
 class WithoutUnits(InMemoryRuntime):
-    """A runtime implementing only the ERI: no ``atomic_step``."""
+    """A runtime implementing only the ERI: it does not declare ``ATOMIC_STEP``."""
 
-    atomic_step = None  # type: ignore[assignment]
+    ATOMIC_STEP = False
+
+    def atomic_step(self):
+        raise AssertionError("the engine opened a unit on a runtime that does not declare ATOMIC_STEP")
 
 
 @pytest.mark.parametrize("tree_of", [fork_tree, slow_tree])

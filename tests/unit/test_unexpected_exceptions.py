@@ -13,9 +13,11 @@ from prometheus_client import REGISTRY
 from bamboo_engine import api, states
 from bamboo_engine.builder import EmptyEndEvent, EmptyStartEvent, ServiceActivity, build_tree
 from bamboo_engine.engine.messages import run_schedule_message
+from bamboo_engine.eri.rules.task import execute_message
 from bamboo_engine.metrics import HOST_NAME
 from bamboo_engine.plugin import Service, StaticIntervalGenerator
 from bamboo_engine.testing import InMemoryRuntime
+from bamboo_engine.testing.dispatcher import Task
 
 FAULT = "injected fault of"
 
@@ -300,9 +302,12 @@ def test_failing_the_node_failing_too_reaches_the_task_consumer(rt):
 
 def test_a_message_for_a_missing_process_is_dropped(rt, caplog):
     before = unexpected("execute", "dropped")
-    rt.execute(424242, "some-node", "root", "root")
+    # Sending a message for a missing process is refused (it has no route): consume one whose process is
+    # gone, as a worker would.
+    kwargs = dict(execute_message(424242, "some-node", "root", "root"), headers={})
 
     with caplog.at_level(logging.ERROR, logger="bamboo_engine"):
+        rt.consume(Task(seq=0, kind="execute", kwargs=kwargs, due=rt.clock.now()))
         rt.run_until_idle()
 
     assert rt.task_errors == []

@@ -44,6 +44,6 @@ class ContextMixin(ABC):
         self,
         from_pipeline_id: str,
         to_pipeline_id: str,
-        exclude_keys: Set[str] = None,  # type: ignore[assignment]
+        exclude_keys: Set[str] = None,
     ) -> None:
         """Copy every context value (except ``exclude_keys``) into another pipeline's context."""

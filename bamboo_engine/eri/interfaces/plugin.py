@@ -104,7 +104,7 @@ class PluginManagerMixin(ABC):
     """Looks up plugins by code and version."""
 
     @abstractmethod
-    def get_service(self, code: str, version: str, name: str = None, inner_loop: int = -1) -> Service:  # type: ignore[assignment]
+    def get_service(self, code: str, version: str, name: str = None, inner_loop: int = -1) -> Service:
         """The service for a ServiceActivity ``code``/``version``."""
 
     @abstractmethod

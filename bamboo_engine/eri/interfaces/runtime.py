@@ -1,20 +1,31 @@
-"""The whole Engine Runtime Interface: every concern plus preparing a pipeline to run.
+"""The whole Engine Runtime Interface: every concern, preparing a pipeline to run, and the optional
+capabilities a runtime declares.
 
-Optional capability ``atomic_step()`` (not part of the abstract interface; the engine looks it up with
-``getattr(runtime, "atomic_step", None)`` and runs without it): a method returning a context manager
-whose block is one unit. The runtime calls made inside it take effect together or not at all (a
-block that raises leaves none of its writes), other callers never see the unit half done, and the
-messages it sends (``execute``, ``schedule``, ``set_next_schedule``) leave only once it completed. The
-engine uses it for "put the process to sleep / join / wake + the messages that go with it" (so a
-sleeping process always has its message in flight) and for "a node's results + its versioned final
-state" (so a stale run, whose state version changed under it, leaves no results). It never runs service
-or plugin code inside. The Django runtime implements it with ``transaction.atomic()`` (messages are
-stored in its transactional outbox and published after the commit); the in-memory runtime with its
-store lock (restoring execution data and context values if the block raises). Without it each call
-stands alone.
+**Capabilities** are class attributes of the runtime, declared, never probed: the engine reads them, and
+a runtime that declares nothing gets the defaults of :class:`EngineRuntimeInterface`.
+
+* ``WAKE_UP_BEATS`` (default False): ``wake_up`` also writes the process heartbeat, so the engine skips
+  its separate ``beat`` of the message (one write less per message).
+* ``ATOMIC_STEP`` (default False): the runtime has an ``atomic_step()`` method returning a context manager
+  whose block is one unit. The runtime calls made inside take effect together or not at all (a block
+  that raises leaves none of its writes), other callers never see the unit half done, and the messages it
+  sends (``execute``, ``schedule``, ``set_next_schedule``) leave only once it completed. The engine uses it
+  for "put the process to sleep / join / wake + the messages that go with it" (so a sleeping process
+  always has its message in flight) and for "a node's results + its versioned final state" (so a stale
+  run, whose state version changed under it, leaves no results). It never runs service or plugin code
+  inside. Without it each call stands alone. A class declaring it without the method is refused when it
+  is defined.
+* ``handle_execute_interrupt_event`` / ``handle_schedule_interrupt_event`` (the methods of ``EventMixin``):
+  called after the engine re-dispatched an interrupted step; by default the event is ignored.
+
+The Django runtime declares both flags (``wake_up`` writes the heartbeat; ``atomic_step()`` is
+``transaction.atomic()``, messages are stored in its transactional outbox and published after the
+commit); the in-memory runtime declares ``ATOMIC_STEP`` (a store transaction: writes are undone and
+messages dropped if the block raises).
 """
 
 from abc import abstractmethod
+from typing import ClassVar
 
 from bamboo_engine.eri.interfaces._export import public
 from bamboo_engine.eri.interfaces.config import ConfigMixin
@@ -30,6 +41,7 @@ from bamboo_engine.eri.interfaces.rollback import RollbackMixin
 from bamboo_engine.eri.interfaces.schedule import ScheduleMixin
 from bamboo_engine.eri.interfaces.state import StateMixin
 from bamboo_engine.eri.interfaces.task import TaskMixin
+from bamboo_engine.eri.models.event import ExecuteInterruptEvent, ScheduleInterruptEvent
 
 
 @public
@@ -52,9 +64,25 @@ class EngineRuntimeInterface(
     """What a runtime implements for the engine.
 
     Every method is abstract (a runtime missing one cannot be instantiated) except the hooks of
-    :class:`EngineAPIHooksMixin` and :class:`EngineRuntimeHooksMixin`, which default to doing nothing.
-    Runtimes should also implement ``EventMixin`` (not a base here, for compatibility).
+    :class:`EngineAPIHooksMixin` and :class:`EngineRuntimeHooksMixin`, which default to doing nothing,
+    and the optional capabilities (see the module docstring), which default to "not offered".
+    Runtimes should also implement ``EventMixin`` (not a base here, for compatibility); its handlers
+    default to ignoring the event.
     """
+
+    WAKE_UP_BEATS: ClassVar[bool] = False
+    ATOMIC_STEP: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.ATOMIC_STEP and not callable(getattr(cls, "atomic_step", None)):
+            raise TypeError(f"{cls.__qualname__} declares ATOMIC_STEP but has no atomic_step() method")
+
+    def handle_execute_interrupt_event(self, event: ExecuteInterruptEvent) -> None:
+        """An ``Engine.execute`` step was interrupted and re-dispatched (default: ignored)."""
+
+    def handle_schedule_interrupt_event(self, event: ScheduleInterruptEvent) -> None:
+        """An ``Engine.schedule`` step was interrupted and re-dispatched (default: ignored)."""
 
     @abstractmethod
     def prepare_run_pipeline(

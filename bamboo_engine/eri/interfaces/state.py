@@ -45,11 +45,17 @@ class StateMixin(ABC):
 
     @abstractmethod
     def reset_state_inner_loop(self, node_id: str) -> str:
-        """Set the node's ``inner_loop`` back to 0."""
+        """Set the node's ``inner_loop`` back to 0.
+
+        The runtimes of this repository return the number of rows changed (0 for a node without a
+        state), as upstream's Django runtime does; the published annotation is kept. The engine does not
+        use the value.
+        """
 
     @abstractmethod
     def reset_children_state_inner_loop(self, node_id: str) -> None:
-        """Set ``inner_loop`` of every state under SubProcess/SubCanvas ``node_id`` back to 0."""
+        """Set ``inner_loop`` of every state under SubProcess/SubCanvas ``node_id`` back to 0 (the runtimes
+        of this repository return the rows changed)."""
 
     @abstractmethod
     def set_state(
@@ -78,7 +84,9 @@ class StateMixin(ABC):
         """Create the state or move it to ``to_state``; returns the (possibly new) version.
 
         ``loop``/``inner_loop`` of -1 leave them unchanged; ``is_retry`` adds one retry; ``is_skip``
-        sets ``skip``; ``ignore_boring_set`` makes setting the current state again a no-op.
+        sets ``skip``; ``ignore_boring_set`` makes setting the current state again a no-op. Pass every
+        argument after ``to_state`` by keyword: upstream's Django runtime (and ``BambooDjangoRuntime``)
+        publish ``version`` before ``loop``.
 
         Raises:
             InvalidOperationError: ``bamboo_engine.states.can_transit`` refuses the transition.

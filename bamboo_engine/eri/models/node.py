@@ -184,8 +184,8 @@ class ConditionalParallelGateway(Node):
         self,
         conditions: List[Condition],
         converge_gateway_id: str,
-        default_condition: DefaultCondition = None,  # type: ignore[assignment]
-        extra_info: dict = None,  # type: ignore[assignment]
+        default_condition: DefaultCondition = None,
+        extra_info: dict = None,
         *args,
         **kwargs,
     ):
@@ -207,8 +207,8 @@ class ExclusiveGateway(Node):
     def __init__(
         self,
         conditions: List[Condition],
-        default_condition: DefaultCondition = None,  # type: ignore[assignment]
-        extra_info: dict = None,  # type: ignore[assignment]
+        default_condition: DefaultCondition = None,
+        extra_info: dict = None,
         *args,
         **kwargs,
     ):

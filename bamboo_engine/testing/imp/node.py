@@ -1,26 +1,23 @@
-"""NodeMixin: nodes built from the tree at prepare time (handed out as copies)."""
+"""NodeMixin: node details (stored as prepared) under the shared node rules
+(:mod:`bamboo_engine.eri.rules.node`)."""
 
 import copy
+from typing import Optional
 
-from bamboo_engine.eri.models.node import LoopControlConfig, Node
-from bamboo_engine.exceptions import InvalidOperationError
-from bamboo_engine.testing.imp.base import StoreBacked, not_found
+from bamboo_engine.eri.rules.node import Detail, NodeRules
+from bamboo_engine.testing.imp.base import StoreBacked
 
 
-class NodeMixin(StoreBacked):
-    def get_node(self, node_id: str) -> Node:
+class NodeMixin(StoreBacked, NodeRules):
+    def _node_detail(self, node_id: str) -> Optional[Detail]:
         with self._store.lock:
-            node = self._store.nodes.get(node_id)
-            if node is None:
-                raise not_found("node", node_id)
-            return copy.deepcopy(node)
+            return self._store.nodes.get(node_id)
 
-    def update_node_loop_times(self, node_id: str, loop_times: int):
+    def _stored_node_detail(self, node_id: str) -> Optional[Detail]:
         with self._store.lock:
-            node = self._store.nodes.get(node_id)
-            if node is None:
-                raise not_found("node", node_id)
-            config = node.loop_config
-            if not isinstance(config, LoopControlConfig):
-                raise InvalidOperationError(f"node({node_id}) has no loop config, can not set its loop times")
-            config.loop_times = loop_times
+            detail = self._store.nodes.get(node_id)
+            return copy.deepcopy(detail) if detail is not None else None
+
+    def _save_node_detail(self, node_id: str, detail: Detail) -> None:
+        with self._store.lock:
+            self._store.nodes[node_id] = detail

@@ -30,7 +30,7 @@ class PluginManagerMixin:
         """Register a :class:`bamboo_engine.plugin.LazyVariable` subclass for ``custom_type == code``."""
         self._compute_variables[code] = variable_cls
 
-    def get_service(self, code: str, version: str, name: str = None, inner_loop: int = -1) -> Service:  # type: ignore[assignment]
+    def get_service(self, code: str, version: str, name: str = None, inner_loop: int = -1) -> Service:
         key = (code, version or LEGACY_VERSION)
         service_cls = self._services.get(key)
         if service_cls is None:

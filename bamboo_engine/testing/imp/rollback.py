@@ -26,9 +26,9 @@ class RollbackMixin(StoreBacked):
             "node_id": node_id,
             "code": code,
             "version": version,
-            "context_values": self._dumps(context_values),
-            "inputs": self._dumps(inputs),
-            "outputs": self._dumps(outputs),
+            "context_values": self._serialize(context_values),
+            "inputs": self._serialize(inputs),
+            "outputs": self._serialize(outputs),
         }
         with self._store.lock:
             self._store.node_snapshots.append(snapshot)

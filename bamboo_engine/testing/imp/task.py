@@ -1,36 +1,30 @@
-"""TaskMixin: "sending" execute/schedule messages to the local dispatcher, and consuming them."""
+"""TaskMixin: the local dispatcher as the transport of the shared message rules
+(:mod:`bamboo_engine.eri.rules.task`), the engine's unit, and consuming messages."""
 
 import contextlib
-from typing import Iterator, Optional
+import functools
+from typing import Any, Dict, Iterator
 
-from bamboo_engine.engine.messages import (
-    execute_message,
-    run_execute_message,
-    run_schedule_message,
-    schedule_message,
-)
-from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint, ScheduleInterruptPoint
+from bamboo_engine.engine.messages import run_execute_message, run_schedule_message
+from bamboo_engine.eri.rules.task import EXECUTE, TaskRules
 from bamboo_engine.testing.dispatcher import Task
 from bamboo_engine.testing.imp.base import StoreBacked
 
-EXECUTE = "execute"
-SCHEDULE = "schedule"
 
+class TaskMixin(StoreBacked, TaskRules):
+    ATOMIC_STEP = True
 
-class TaskMixin(StoreBacked):
     @contextlib.contextmanager
     def atomic_step(self) -> Iterator[None]:
-        """The engine's optional unit (``bamboo_engine.eri.interfaces.runtime``).
+        """The engine's unit (``bamboo_engine.eri.interfaces.capabilities``): a store transaction.
 
-        Holds the store lock, so no other thread sees the unit half done (in the threads executor a
-        task dispatched inside it starts once the unit is over), and, if the block raises, restores the
-        execution data and context values it may have written (the engine's units write a node's
-        results before its versioned final state; process, schedule and state rows are written last or
-        not at all there, so they need no copy). Messages are not held back: nothing crashes between
-        two statements in memory.
+        Holds the store lock, so no other thread sees the unit half done; if the block raises, its record
+        writes are undone, the execution data and context values it wrote are restored (writers replace
+        those records whole), and the messages it sent are dropped. Messages leave once the block is over,
+        as the Django runtime publishes them on commit.
         """
         store = self._store
-        with store.lock:
+        with store.transaction():
             saved = store.snapshot_results()
             try:
                 yield
@@ -38,61 +32,10 @@ class TaskMixin(StoreBacked):
                 store.restore_results(saved)
                 raise
 
-    def _headers(self, process_id: int, headers: Optional[dict], countdown: float) -> dict:
-        # Same shape as the Django runtime's message headers.
-        with self._store.lock:
-            record = self._store.processes.get(int(process_id))
-            route = (
-                {"queue": record.queue, "priority": record.priority}
-                if record
-                else {"queue": "", "priority": 100}
-            )
-        result = dict(headers or {})
-        result["route_info"] = route
-        result["timestamp"] = self._now().timestamp() + countdown
-        return result
-
-    def execute(
-        self,
-        process_id: int,
-        node_id: str,
-        root_pipeline_id: str,
-        parent_pipeline_id: str,
-        recover_point: Optional[ExecuteInterruptPoint] = None,
-        headers: Optional[dict] = None,
-    ):
-        kwargs = execute_message(process_id, node_id, root_pipeline_id, parent_pipeline_id, recover_point)
-        kwargs["headers"] = self._headers(process_id, headers, 0)
-        self._dispatcher.submit(EXECUTE, kwargs)
-
-    def schedule(
-        self,
-        process_id: int,
-        node_id: str,
-        schedule_id: str,
-        callback_data_id: Optional[int] = None,
-        recover_point: Optional[ScheduleInterruptPoint] = None,
-        headers: Optional[dict] = None,
-    ):
-        self._send_schedule(process_id, node_id, schedule_id, callback_data_id, recover_point, headers, 0)
-
-    def set_next_schedule(
-        self,
-        process_id: int,
-        node_id: str,
-        schedule_id: str,
-        schedule_after: int,
-        callback_data_id: Optional[int] = None,
-        headers: Optional[dict] = None,
-    ):
-        self._send_schedule(process_id, node_id, schedule_id, callback_data_id, None, headers, schedule_after)
-
-    def _send_schedule(
-        self, process_id, node_id, schedule_id, callback_data_id, recover_point, headers, delay
-    ):
-        kwargs = schedule_message(process_id, node_id, schedule_id, callback_data_id, recover_point)
-        kwargs["headers"] = self._headers(process_id, headers, delay or 0)
-        self._dispatcher.submit(SCHEDULE, kwargs, delay=delay or 0)
+    def _send_message(
+        self, kind: str, kwargs: Dict[str, Any], queue: str, priority: int, countdown: float
+    ) -> None:
+        self._store.on_commit(functools.partial(self._dispatcher.submit, kind, kwargs, delay=countdown))
 
     # -- the consumer (what a Celery task body does) ---------------------------------------------
 

@@ -268,12 +268,17 @@ def resend(task_name: str, kwargs: Dict[str, Any], countdown: float = 0.0) -> No
     from pipeline.eri import outbox
     from pipeline.eri.celery.queues import QueueResolver
     from pipeline.eri.imp import task as task_module
+    from pipeline.eri.imp.process import process_route
 
     route = (kwargs.get("headers") or {}).get("route_info") or {}
     if "queue" in route:
         queue, priority = route["queue"], route.get("priority")
     else:
-        queue, priority = task_module._route(kwargs["process_id"])
+        known = process_route(kwargs["process_id"])
+        if known is None:
+            logger.warning("%s for process %s dropped: no such process", task_name, kwargs["process_id"])
+            return
+        queue, priority = known
     routing_queue, routing_key = QueueResolver(queue).resolve_task_queue_and_routing_key(task_name)
     options: Dict[str, Any] = {"queue": routing_queue, "routing_key": routing_key}
     if countdown > 0:

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any, Optional
 
 from bamboo_engine import states
+from bamboo_engine.eri.models.handler import ExecuteResult
 from bamboo_engine.eri.models.interrupt import ScheduleInterruptPoint
 from bamboo_engine.eri.models.node import Node
 from pipeline.eri.continuation import END_EVENT_TYPES, finish_end_event, rerun_point, result_point, way_on
@@ -134,6 +135,7 @@ def _past_finished(
     The engine then fires the node's finish hooks and continues where the node leads, without entering
     it again (:mod:`pipeline.eri.continuation` reads where that is from the rows the node left).
     """
+    result: Optional[ExecuteResult]
     if node.type in END_EVENT_TYPES:
         result = finish_end_event(runtime, node)
     else:

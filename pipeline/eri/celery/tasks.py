@@ -121,14 +121,16 @@ def execute(
                 if plan is None:
                     return
                 node_id, parent_pipeline_id, point = plan.node_id, plan.parent_pipeline_id, plan.recover_point
+            # Every sender fills both pipeline ids; their None defaults only keep the task's published
+            # signature.
             run_execute_message(
                 runtime,
                 process_id,
                 node_id,
-                root_pipeline_id,
-                parent_pipeline_id,
+                root_pipeline_id,  # type: ignore[arg-type]
+                parent_pipeline_id,  # type: ignore[arg-type]
                 point,
-                headers,  # type: ignore[arg-type]
+                headers,
             )
 
 
@@ -180,7 +182,7 @@ def _took_over_schedule(runtime: BambooDjangoRuntime, message: dict) -> bool:
         process_id,
         step.node_id,
         plan.root_pipeline_id,
-        step.parent_pipeline_id,
+        step.parent_pipeline_id or plan.root_pipeline_id,
         step.recover_point,
         None,
     )

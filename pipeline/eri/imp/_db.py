@@ -10,7 +10,7 @@ from pipeline.eri.imp import _sql
 
 
 @functools.cache
-def not_found_class(model: Type[models.Model]) -> Type[NotFoundError]:
+def not_found_class(model: Any) -> Type[NotFoundError]:
     """The error class for a missing ``model`` row: both ``NotFoundError`` and ``model.DoesNotExist``.
 
     Engine code catches the ERI's ``NotFoundError``; code written for the upstream runtime catches the
@@ -24,7 +24,7 @@ def not_found_class(model: Type[models.Model]) -> Type[NotFoundError]:
     )
 
 
-def not_found(model: Type[models.Model], what: str, key: Any) -> NotFoundError:
+def not_found(model: Any, what: str, key: Any) -> NotFoundError:
     """The uniform not-found error naming the missing row (see :func:`not_found_class`)."""
     return not_found_class(model)(f"{what}({key}) does not exist")
 

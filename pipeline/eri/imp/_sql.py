@@ -19,38 +19,61 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Type
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, transaction
 from django.utils import timezone
 
+from bamboo_engine.eri.rules.storage import In, Increment, SameAs
 
-class Increment:
-    """``column = column + by`` in :func:`update` (the ORM's ``F(column) + by``)."""
-
-    __slots__ = ("by",)
-
-    def __init__(self, by: int = 1) -> None:
-        self.by = by
+__all__ = ["In", "Increment", "SameAs", "insert", "select", "update", "upsert", "upsert_many"]
 
 
 def update(model: Type[models.Model], where: Dict[str, Any], changes: Dict[str, Any]) -> int:
-    """``UPDATE table SET changes WHERE where`` (equality, ANDed); the number of rows matched.
+    """``UPDATE table SET changes WHERE where``; the number of rows matched.
 
-    Rows *matched*, not changed: Django's MySQL backend connects with ``CLIENT.FOUND_ROWS``, which is
-    what the compare-and-set writes rely on, and SQLite always counts matches.
+    ``where`` and ``changes`` speak the words of ``bamboo_engine.eri.rules.storage``: equalities (ANDed),
+    ``SameAs`` (column = column), ``In`` (column IN values; none given: nothing matches, nothing is sent),
+    and ``Increment`` changes (column = column + by). Rows *matched*, not changed: Django's MySQL backend
+    connects with ``CLIENT.FOUND_ROWS``, which is what the compare-and-set writes rely on, and SQLite always
+    counts matches.
     """
-    _check_where(where)
     db = _db()
+    shape, where_params = _conditions(db, where)
+    if shape is None:
+        return 0
     increments = tuple(name for name, value in changes.items() if isinstance(value, Increment))
-    sql = _update_sql_for(db.vendor, model, tuple(changes), increments, tuple(where))  # type: ignore[arg-type]
+    sql = _update_sql_for(db.vendor, model, tuple(changes), increments, shape)  # type: ignore[arg-type]
     params = [_adapt(db, value.by if isinstance(value, Increment) else value) for value in changes.values()]
-    params.extend(_adapt(db, value) for value in where.values())
+    params.extend(where_params)
     with db.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
 
-def insert(model: Type[models.Model], row: Dict[str, Any]) -> Optional[int]:
+def _conditions(db: Any, where: Dict[str, Any]) -> Tuple[Optional[tuple], List[Any]]:
+    """The shape of ``where`` (part of the statement's cache key) and its parameters; None for an empty
+    ``In``."""
+    shape: List[Any] = []
+    params: List[Any] = []
+    for name, value in where.items():
+        if isinstance(value, SameAs):
+            shape.append((name, value.column))
+        elif isinstance(value, In):
+            if not value.values:
+                return None, []
+            shape.append((name, len(value.values)))
+            params.extend(_adapt(db, item) for item in value.values)
+        elif value is None:
+            # ``column = NULL`` matches nothing in SQL; the ORM would have written ``IS NULL``.
+            raise ValueError(f"None in a WHERE condition is not supported here: {where}")
+        else:
+            shape.append(name)
+            params.append(_adapt(db, value))
+    return tuple(shape), params
+
+
+def insert(model: Type[models.Model], row: Dict[str, Any], may_conflict: bool = True) -> Optional[int]:
     """``INSERT`` one row (fields left out get their model default); its id, or None on a unique conflict.
 
     Inside a transaction the INSERT runs under a savepoint, so the surrounding transaction stays usable
-    after the IntegrityError.
+    after the IntegrityError. ``may_conflict=False`` (a table without a unique key but its id) saves
+    the savepoint.
     """
     db = _db()
     row = _completed(model, row)
@@ -59,7 +82,7 @@ def insert(model: Type[models.Model], row: Dict[str, Any]) -> Optional[int]:
     sql = _insert_sql_for(db.vendor, model, tuple(row))  # type: ignore[arg-type]
     params = [_adapt(db, value) for value in row.values()]
     try:
-        if db.in_atomic_block:
+        if db.in_atomic_block and may_conflict:
             with transaction.atomic(), db.cursor() as cursor:
                 cursor.execute(sql, params)
                 return cursor.lastrowid
@@ -229,7 +252,7 @@ def _update_sql_for(
     model: Type[models.Model],
     names: Tuple[str, ...],
     increments: Tuple[str, ...],
-    where: Tuple[str, ...],
+    where: Tuple[Any, ...],
 ) -> str:
     assignments = ", ".join(
         f"{_column(model, name)} = {_column(model, name)} + %s"
@@ -237,7 +260,21 @@ def _update_sql_for(
         else f"{_column(model, name)} = %s"
         for name in names
     )
-    return f"UPDATE {_table(model)} SET {assignments} WHERE {_where(model, where)}"
+    return f"UPDATE {_table(model)} SET {assignments} WHERE {_condition_sql(model, where)}"
+
+
+def _condition_sql(model: Type[models.Model], shape: Tuple[Any, ...]) -> str:
+    """SQL of a :func:`_conditions` shape: ``name`` (equality), ``(name, "other")`` (same as another
+    column), ``(name, count)`` (IN that many values)."""
+    parts = []
+    for entry in shape:
+        if isinstance(entry, str):
+            parts.append(f"{_column(model, entry)} = %s")
+        elif isinstance(entry[1], str):
+            parts.append(f"{_column(model, entry[0])} = {_column(model, entry[1])}")
+        else:
+            parts.append(f"{_column(model, entry[0])} IN ({', '.join(['%s'] * entry[1])})")
+    return " AND ".join(parts)
 
 
 @lru_cache(maxsize=256)

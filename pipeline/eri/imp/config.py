@@ -1,16 +1,13 @@
-"""ConfigMixin: engine settings the Django project may override."""
+"""ConfigMixin: the Django settings under the shared config rule (``bamboo_engine.eri.rules.config``)."""
 
-from bamboo_engine.config import Settings
-from bamboo_engine.exceptions import ValueError  # noqa: A004 - the engine's ValueError
-from bamboo_engine.utils.constants import RUNTIME_ALLOWED_CONFIG
+from typing import Any
+
+from bamboo_engine.eri.rules.config import ConfigRules
 from pipeline.conf import settings
 
 
-class ConfigMixin:
-    """``get_config(name)``: the Django setting if truthy, else ``bamboo_engine.config.Settings.<name>``."""
+class ConfigMixin(ConfigRules):
+    """``get_config(name)``: the Django setting if true, else ``bamboo_engine.config.Settings.<name>``."""
 
-    def get_config(self, name):
-        if name not in RUNTIME_ALLOWED_CONFIG:
-            raise ValueError(f"config {name!r} is not allowed, choose one of {RUNTIME_ALLOWED_CONFIG}")
-        value = getattr(settings, name, None)
-        return value if value else getattr(Settings, name)
+    def _configured_value(self, name: str) -> Any:
+        return getattr(settings, name, None)

@@ -1,4 +1,4 @@
-"""SerializerMixin: how execution data, context values and histories are stored as text."""
+"""SerializerMixin: how execution data, context values, histories and callback data are stored as text."""
 
 from typing import Any, Tuple
 

@@ -12,7 +12,7 @@ def _clear_leases_of_done_claims(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('eri', '0003_healingrecord'),
+        ('eri', '0004_callbackdata_serializer'),
     ]
 
     operations = [
