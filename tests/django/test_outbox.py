@@ -244,3 +244,29 @@ def test_every_message_of_a_run_goes_through_the_outbox(harness):
     sent = [message.kwargs for message in harness.broker.sent]
     assert sent and [_token(kwargs) for kwargs in stored] == [_token(kwargs) for kwargs in sent]
     assert OutboxMessage.objects.count() == 0
+
+
+def test_a_relayed_copy_of_a_delivered_message_is_dropped_by_its_claim(harness, monkeypatch):
+    from tests.contract import trees
+
+    # The process died between the broker's confirmation and the delete: the row outlives the message.
+    monkeypatch.setattr(outbox.confirmed_rows, "add", lambda row_id: None)
+    act = trees.activity("copy_node", x=trees.plain(1))
+    root = harness.run_to_end(trees.linear_tree(act))
+    assert harness.state_name(root) == "FINISHED"
+    first = harness.broker.sent[0]
+
+    from pipeline.eri.models import ExecutionHistory, State
+
+    before = sorted(State.objects.values_list("node_id", "name", "version", "loop"))
+    stored = OutboxMessage.objects.count()
+    assert stored >= 1
+
+    _make_relayable()
+    assert outbox.relay_once(harness.broker.publish) == stored
+    copies = [m for m in harness.broker.sent[1:] if _token(m.kwargs) == _token(first.kwargs)]
+    assert len(copies) == 1  # the same delivery token
+    harness.run_until_idle()
+
+    assert sorted(State.objects.values_list("node_id", "name", "version", "loop")) == before
+    assert ExecutionHistory.objects.count() == 0
