@@ -24,6 +24,16 @@ DEFAULTS: Dict[str, Any] = {
     "BAMBOO_DJANGO_ERI_DELIVERY_CLAIM_DAYS": 7,
     # Seconds a claimed message is leased to its worker; a redelivery after that takes it over.
     "BAMBOO_DJANGO_ERI_DELIVERY_LEASE_SECONDS": 30,
+    # The transactional outbox (docs/delivery.md): messages are stored with the transaction that needs
+    # them; a worker relay publishes rows still there RELAY_AFTER s after they were stored, looking
+    # every RELAY_INTERVAL s.
+    "BAMBOO_DJANGO_ERI_OUTBOX": True,
+    "BAMBOO_DJANGO_ERI_OUTBOX_RELAY_AFTER_SECONDS": 10,
+    "BAMBOO_DJANGO_ERI_OUTBOX_RELAY_INTERVAL_SECONDS": 2,
+    # Worker maintenance (docs/healing.md): every worker runs the outbox relay and the sweep of abandoned
+    # delivery claims; one worker at a time (a lease row) runs a healing pass every INTERVAL s.
+    "BAMBOO_WORKER_MAINTENANCE": True,
+    "BAMBOO_HEALING_INTERVAL_SECONDS": 60,
     # Stuck-pipeline healing (docs/healing.md): a process whose heartbeat is older than STALE is a
     # candidate; it is stuck once it stayed unchanged for CONFIRM s (a POLL: its interval + POLL_GRACE).
     "BAMBOO_HEALING_STALE_SECONDS": 300,

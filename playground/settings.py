@@ -17,6 +17,11 @@ Configured by environment variables (read once, when Django loads this module):
   ``BAMBOO_DEADLINE_CLAIM_LEASE`` sets their scanners' claim lease (seconds, default 15),
   ``BAMBOO_DEADLINE_BACKEND`` (``redis`` / ``database``) chooses where deadlines live and
   ``BAMBOO_DEADLINE_QUEUE`` names the queue of their Celery tasks (default: Celery's default queue).
+* ``BAMBOO_CELERY_STYLE=upstream``: leave out the Celery tuning below (late acknowledgement, requeue on
+  worker loss, prefetch, heartbeat), as in a project that copied upstream's settings: workers then run
+  with what the runtime sets by itself (docs/workers.md). Used by tests and the chaos suite.
+* ``BAMBOO_DELIVERY_LEASE_SECONDS``: ``BAMBOO_DJANGO_ERI_DELIVERY_LEASE_SECONDS`` (default 30), e.g. a
+  short lease for crash tests.
 """
 
 import os
@@ -156,22 +161,24 @@ CELERY_BROKER_URL = BROKER_URL
 # An AMQP heartbeat makes Celery 5.5+ with the gevent pool stall about 0.1 s per message (about ten
 # messages a second per worker, whatever -c is). Without it a dead connection is still detected by
 # TCP keepalive and by the next publish/ack failing. Measured in tests/integration/test_heartbeat_stall.py.
-CELERY_BROKER_HEARTBEAT = int(os.environ.get("BAMBOO_BROKER_HEARTBEAT", "0"))
+UPSTREAM_STYLE_CELERY = os.environ.get("BAMBOO_CELERY_STYLE") == "upstream"
+if not UPSTREAM_STYLE_CELERY:
+    CELERY_BROKER_HEARTBEAT = int(os.environ.get("BAMBOO_BROKER_HEARTBEAT", "0"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": False}
 
 for _custom_queue in filter(None, os.environ.get("BAMBOO_QUEUES", "").split(",")):
     CELERY_QUEUES.extend(QueueResolver(_custom_queue).queues())
 CELERY_TASK_QUEUES = CELERY_QUEUES
 CELERY_TASK_ROUTES = QueueResolver("").routes_config()
 CELERY_TASK_DEFAULT_PRIORITY = 100
-# A message is acknowledged once its task ran, and goes back to the queue when the worker process
-# dies mid-task; the runtime recognises a delivery it already handled (pipeline.eri.celery.delivery).
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-# One message per pool slot: with -c 500 a gevent worker still prefetches 500, and no worker hoards
-# messages another idle worker could run.
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+if not UPSTREAM_STYLE_CELERY:
+    # The runtime's tasks and workers set these by themselves (pipeline.eri.celery.maintenance); spelled
+    # out here as a project that wants them for all of its tasks would. A message is acknowledged once
+    # its task ran and goes back to the queue when the worker process dies mid-task; one message per
+    # pool slot, so no worker hoards messages another idle worker could run.
+    CELERY_TASK_ACKS_LATE = True
+    CELERY_TASK_REJECT_ON_WORKER_LOST = True
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -208,6 +215,7 @@ if os.environ.get("BAMBOO_DEADLINE_QUEUE"):  # one queue for the four tasks of b
     PIPELINE_NODE_TIMER_EVENT_DISPATCH_QUEUE = PIPELINE_NODE_TIMER_EVENT_HANDLE_QUEUE = (
         PIPELINE_NODE_TIMEOUT_HANDLE_QUEUE
     )
+BAMBOO_DJANGO_ERI_DELIVERY_LEASE_SECONDS = float(os.environ.get("BAMBOO_DELIVERY_LEASE_SECONDS", "30"))
 
 # ---------------------------------------------------------------------------------------- logging
 LOGGING = {

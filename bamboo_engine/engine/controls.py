@@ -12,6 +12,7 @@ from bamboo_engine.engine.control_base import PIPELINE_NODE_TYPES
 from bamboo_engine.engine.retry_skip import RetrySkipMixin
 from bamboo_engine.eri import CallbackData, HookType, NodeType
 from bamboo_engine.exceptions import InvalidOperationError, NotFoundError
+from bamboo_engine.handler import atomic_step
 from bamboo_engine.utils.constants import RuntimeSettings
 from bamboo_engine.validator.api import validate_and_process_pipeline, validate_pipeline_start_node
 
@@ -46,13 +47,14 @@ class ControlsMixin(RetrySkipMixin):
 
         hook_args = (pipeline, root_pipeline_data, root_pipeline_context, subprocess_context)
         self.runtime.pre_prepare_run_pipeline(*hook_args, **options)
-        process_id = self.runtime.prepare_run_pipeline(*hook_args, **options)
-        self.runtime.execute(
-            process_id=process_id,
-            node_id=start_node_id,
-            root_pipeline_id=pipeline["id"],
-            parent_pipeline_id=pipeline["id"],
-        )
+        with atomic_step(self.runtime):  # the stored run and its first message: both or neither
+            process_id = self.runtime.prepare_run_pipeline(*hook_args, **options)
+            self.runtime.execute(
+                process_id=process_id,
+                node_id=start_node_id,
+                root_pipeline_id=pipeline["id"],
+                parent_pipeline_id=pipeline["id"],
+            )
         self.runtime.post_prepare_run_pipeline(*hook_args, **options)
 
     # ---- pipelines ---------------------------------------------------------------------------------
@@ -83,8 +85,9 @@ class ControlsMixin(RetrySkipMixin):
                 f"pipeline({pipeline_id}) state is not SUSPENDED, actual {state.name}"
             )
         self.runtime.pre_resume_pipeline(pipeline_id)
-        self.runtime.set_state(node_id=pipeline_id, to_state=states.RUNNING, version=state.version)
-        self._resume_processes_suspended_by(pipeline_id)
+        with atomic_step(self.runtime):
+            self.runtime.set_state(node_id=pipeline_id, to_state=states.RUNNING, version=state.version)
+            self._resume_processes_suspended_by(pipeline_id)
         self.runtime.post_resume_pipeline(pipeline_id)
 
     # ---- node appointments -------------------------------------------------------------------------
@@ -121,8 +124,9 @@ class ControlsMixin(RetrySkipMixin):
             raise InvalidOperationError(f"{node_id} state is not SUSPENDED, actual {state.name}")
         self.runtime.pre_resume_node(node_id)
         self._node_hook(node, HookType.PRE_RESUME_NODE)
-        self.runtime.set_state(node_id=node_id, to_state=states.READY, version=state.version)
-        self._resume_processes_suspended_by(node_id)
+        with atomic_step(self.runtime):
+            self.runtime.set_state(node_id=node_id, to_state=states.READY, version=state.version)
+            self._resume_processes_suspended_by(node_id)
         self.runtime.post_resume_node(node_id)
         self._node_hook(node, HookType.POST_RESUME_NODE)
 

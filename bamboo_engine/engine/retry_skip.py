@@ -15,6 +15,7 @@ from bamboo_engine.eri import (
     State,
 )
 from bamboo_engine.exceptions import InvalidOperationError
+from bamboo_engine.handler import atomic_step
 from bamboo_engine.utils.string import format_var_key
 
 ESCAPE_RENDER_KEYS = "_escape_render_keys"
@@ -41,16 +42,17 @@ class RetrySkipMixin(ControlBase):
 
         self.runtime.pre_retry_node(node_id, data)
         self._node_hook(node, HookType.PRE_RETRY_NODE)
-        if new_inputs is not None:
-            self.runtime.set_data_inputs(node_id, new_inputs)
-        self._add_history(state)
-        if node.loop_enabled:
-            self._trim_loop_outputs(node, process_info, drop_all=not loop_retry)
-        # a loop retry re-runs the failed iteration (LOOP_READY) and is not counted as a retry
-        self._reset_for_retry(
-            state, states.LOOP_READY if loop_retry else states.READY, is_retry=not loop_retry
-        )
-        self._dispatch_execute(process_info, node_id)
+        with atomic_step(self.runtime):  # the reset and its message: both or neither
+            if new_inputs is not None:
+                self.runtime.set_data_inputs(node_id, new_inputs)
+            self._add_history(state)
+            if node.loop_enabled:
+                self._trim_loop_outputs(node, process_info, drop_all=not loop_retry)
+            # a loop retry re-runs the failed iteration (LOOP_READY) and is not counted as a retry
+            self._reset_for_retry(
+                state, states.LOOP_READY if loop_retry else states.READY, is_retry=not loop_retry
+            )
+            self._dispatch_execute(process_info, node_id)
         self.runtime.post_retry_node(node_id, data)
         self._node_hook(node, HookType.POST_RETRY_NODE)
 
@@ -63,22 +65,20 @@ class RetrySkipMixin(ControlBase):
         process_info = self._require_sleeping_process(node_id, state)
 
         self.runtime.pre_retry_subprocess(node_id)
+        with atomic_step(self.runtime):
+            self._leave_failed_subprocess(process_info, node_id)
+            self._add_history(state)
+            self._reset_for_retry(state, states.READY, is_retry=True)
+            self._dispatch_execute(process_info, node_id)
+        self.runtime.post_retry_subprocess(node_id)
+
+    def _leave_failed_subprocess(self, process_info: ProcessInfo, node_id: str) -> None:
+        """The node failed after entering its child pipeline: leave it again before re-running."""
         stack = list(process_info.pipeline_stack)
         if stack and stack[-1] == node_id:
-            # the node failed after entering its child pipeline: leave it again before re-running
             stack.pop()
             self.runtime.set_pipeline_stack(process_info.process_id, stack)
-            process_info = ProcessInfo(
-                process_id=process_info.process_id,
-                destination_id=process_info.destination_id,
-                root_pipeline_id=process_info.root_pipeline_id,
-                pipeline_stack=stack,
-                parent_id=process_info.parent_id,
-            )
-        self._add_history(state)
-        self._reset_for_retry(state, states.READY, is_retry=True)
-        self._dispatch_execute(process_info, node_id)
-        self.runtime.post_retry_subprocess(node_id)
+            process_info.pipeline_stack = stack
 
     # ---- skip --------------------------------------------------------------------------------------
 
@@ -94,9 +94,10 @@ class RetrySkipMixin(ControlBase):
 
         self.runtime.pre_skip_node(node_id)
         self._node_hook(node, HookType.PRE_SKIP_NODE)
-        self._finish_skipped(state)
         next_node_id = node.next_node_id_in_loop(state.inner_loop) if loop_skip else node.target_nodes[0]
-        self._dispatch_execute(process_info, next_node_id)
+        with atomic_step(self.runtime):
+            self._finish_skipped(state)
+            self._dispatch_execute(process_info, next_node_id)
         self.runtime.post_skip_node(node_id)
         self._node_hook(node, HookType.POST_SKIP_NODE)
 
@@ -111,8 +112,9 @@ class RetrySkipMixin(ControlBase):
         process_info = self._require_sleeping_process(node_id, state)
 
         self.runtime.pre_skip_exclusive_gateway(node_id, flow_id)
-        self._finish_skipped(state)
-        self._dispatch_execute(process_info, node.targets[flow_id])
+        with atomic_step(self.runtime):
+            self._finish_skipped(state)
+            self._dispatch_execute(process_info, node.targets[flow_id])
         self.runtime.post_skip_exclusive_gateway(node_id, flow_id)
 
     def skip_conditional_parallel_gateway(self, node_id: str, flow_ids: list, converge_gateway_id: str):
@@ -123,6 +125,13 @@ class RetrySkipMixin(ControlBase):
         process_info = self._require_sleeping_process(node_id, state)
 
         self.runtime.pre_skip_conditional_parallel_gateway(node_id, flow_ids, converge_gateway_id)
+        with atomic_step(self.runtime):  # asleep implies sent, as for a fork of the engine
+            self._fork_skipped(node, state, process_info, flow_ids, converge_gateway_id)
+        self.runtime.post_skip_conditional_parallel_gateway(node_id, flow_ids, converge_gateway_id)
+
+    def _fork_skipped(
+        self, node: Node, state: State, process_info: ProcessInfo, flow_ids: list, converge_gateway_id: str
+    ) -> None:
         self.runtime.sleep(process_info.process_id)
         # the published ERI annotates process ids here as str; runtimes receive the int id
         children = self.runtime.fork(
@@ -142,7 +151,6 @@ class RetrySkipMixin(ControlBase):
                 root_pipeline_id=process_info.root_pipeline_id,
                 parent_pipeline_id=process_info.top_pipeline_id,
             )
-        self.runtime.post_skip_conditional_parallel_gateway(node_id, flow_ids, converge_gateway_id)
 
     # ---- helpers -----------------------------------------------------------------------------------
 

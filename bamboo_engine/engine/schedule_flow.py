@@ -102,12 +102,17 @@ class ScheduleStep:
         with self.interrupter.guard():
             next_node_id = self._schedule()
             if next_node_id is not None:
-                self.runtime.execute(
-                    process_id=self.process_id,
-                    node_id=next_node_id,
-                    root_pipeline_id=process_info.root_pipeline_id,
-                    parent_pipeline_id=process_info.top_pipeline_id,
-                )
+                # One unit: the process is woken exactly when the next node's message is sent, so a
+                # crash takeover of this message can tell whether it went out (asleep at the finished
+                # node: it did not). A process that moved on meanwhile (a re-sent step) is left alone.
+                with atomic_step(self.runtime):
+                    self.runtime.wake_up_if_sleeping_at(self.process_id, self.node_id)
+                    self.runtime.execute(
+                        process_id=self.process_id,
+                        node_id=next_node_id,
+                        root_pipeline_id=process_info.root_pipeline_id,
+                        parent_pipeline_id=process_info.top_pipeline_id,
+                    )
 
     def run_inline(
         self,

@@ -367,7 +367,25 @@ class LogEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(models.DeliveryClaim)
 class DeliveryClaimAdmin(ReadOnlyAdmin):
-    list_display = ("id", "token", "claimed_at")
+    list_display = ("id", "token", "claimed_at", "owner", "lease_until", "done")
     search_fields = ("=token",)
-    list_filter = ("claimed_at",)
+    list_filter = ("done", "claimed_at")
     fields = field_names(models.DeliveryClaim)
+
+
+@admin.register(models.OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """Messages stored but not (yet) confirmed by the broker: rows here for long mean a relay problem."""
+
+    list_display = ("id", "task_name", "created_at", "due_at", "publish_after", "attempts")
+    list_filter = ("task_name",)
+    search_fields = ("=id",)
+    ordering = ("publish_after",)
+    fields = field_names(models.OutboxMessage)
+
+
+@admin.register(models.MaintenanceLease)
+class MaintenanceLeaseAdmin(ReadOnlyAdmin):
+    list_display = ("name", "holder", "until")
+    ordering = ("name",)
+    fields = field_names(models.MaintenanceLease)

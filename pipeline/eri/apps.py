@@ -32,8 +32,11 @@ def _watch_worker_start() -> None:
 
     # Registers the ``pipeline`` system check; the receiver logs its warnings when a worker starts.
     from pipeline.db import checks
+    from pipeline.eri.celery import maintenance
 
     celeryd_after_setup.connect(checks.warn_at_worker_start, dispatch_uid="pipeline.db.checks.worker_start")
+    # Celery defaults the runtime needs, the outbox relay, the claim sweep and the healing timer.
+    maintenance.connect()
 
 
 def _validate_expr_func(settings) -> None:

@@ -269,11 +269,19 @@ class DeliveryClaim(models.Model):
     owner = models.CharField("claimed by (host:pid)", max_length=128, default="")
     lease_until = models.DateTimeField("lease ends at", null=True)
     done = models.BooleanField("task body returned", default=False)
+    # What to send again when the claimant died and no redelivery came (``pipeline.eri.celery.sweep``):
+    # ``{"task": ..., "kwargs": ...}`` as JSON.
+    message = models.TextField("message (JSON)", default="")
+    resent_at = models.DateTimeField("message re-sent by the claim sweep at", null=True)
 
     class Meta:
         verbose_name = "delivery claim"
         verbose_name_plural = "delivery claims"
-        indexes = [models.Index(fields=["claimed_at"], name="eri_claim_claimed_at")]
+        indexes = [
+            models.Index(fields=["claimed_at"], name="eri_claim_claimed_at"),
+            # Done claims have no lease (NULL): the sweep for abandoned claims reads only open ones.
+            models.Index(fields=["lease_until"], name="eri_claim_lease_until"),
+        ]
 
     def __str__(self) -> str:
         return self.token
@@ -327,3 +335,50 @@ class HealingWatch(models.Model):
 
     def __str__(self) -> str:
         return f"process {self.process_id} unchanged since {self.since}"
+
+
+class OutboxMessage(models.Model):
+    """A message the runtime sends, kept from the transaction that needs it until the broker confirmed it.
+
+    The row is written in the same transaction as the state change the message belongs to, published
+    right after the commit, and deleted once the broker confirmed it. A row still here after
+    ``publish_after`` (the publishing process died, or the broker was away) is published again by a
+    relay (``pipeline.eri.outbox``); the message keeps its ``delivery_token`` header, so a copy that
+    reaches a worker twice is recognised as one delivery.
+    """
+
+    id = models.CharField("row id", max_length=32, primary_key=True)
+    task_name = models.CharField("task name", max_length=128)
+    body = models.TextField("kwargs and options (JSON)")
+    created_at = models.DateTimeField("stored at", default=timezone.now)
+    due_at = models.DateTimeField("due at (stored at + countdown)", default=timezone.now)
+    publish_after = models.DateTimeField("a relay may publish it after", default=timezone.now)
+    relay = models.CharField("claimed by relay batch", max_length=32, default="")
+    attempts = models.IntegerField("relay attempts", default=0)
+
+    class Meta:
+        verbose_name = "outbox message"
+        verbose_name_plural = "outbox messages"
+        indexes = [models.Index(fields=["publish_after"], name="eri_outbox_publish_after")]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.id}"
+
+
+class MaintenanceLease(models.Model):
+    """Which worker process runs a periodic maintenance job (e.g. the healing pass) until when.
+
+    One row per job; a worker takes it with a conditional UPDATE when the lease ran out, so one worker
+    at a time runs the job however many workers try.
+    """
+
+    name = models.CharField("job", max_length=64, primary_key=True)
+    holder = models.CharField("held by (host:pid)", max_length=128, default="")
+    until = models.DateTimeField("held until", default=timezone.now)
+
+    class Meta:
+        verbose_name = "maintenance lease"
+        verbose_name_plural = "maintenance leases"
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder} until {self.until}"

@@ -22,6 +22,7 @@ from bamboo_engine.plugin import Service, StaticIntervalGenerator
 from pipeline.eri.celery import healing_tasks
 from pipeline.eri.celery.delivery import keeper
 from pipeline.eri.celery.queues import EXECUTE_TASK_NAME
+from pipeline.eri.continuation import rerun_point
 from pipeline.eri.healing import rules
 from pipeline.eri.healing.config import HealingConfig
 from pipeline.eri.healing.healer import (
@@ -32,7 +33,7 @@ from pipeline.eri.healing.healer import (
     WOULD_REDISPATCH,
     Healer,
 )
-from pipeline.eri.healing.redispatch import EXECUTE, Plan, rerun_point, send
+from pipeline.eri.healing.redispatch import EXECUTE, Plan, send
 from pipeline.eri.models import ExecutionHistory, HealingRecord, HealingWatch, Process, Schedule, State
 from tests.contract import trees
 
@@ -258,6 +259,28 @@ def test_a_fork_whose_join_and_dispatch_were_lost_is_healed_in_two_steps(heal_ha
 
     assert _decisions(children) == [(REDISPATCHED, rules.LOST_EXECUTE)] * 2
     assert _decisions(parent) == [(REDISPATCHED, rules.PARENT_NOT_WOKEN)]
+    _assert_finished_once(heal_harness, root)
+
+
+def test_a_fork_killed_before_its_join_is_healed_by_its_parent_alone(heal_harness, monkeypatch):
+    from pipeline.eri.imp.process import ProcessMixin
+
+    def killed(self, process_id, children):
+        raise SystemExit("worker killed between the fork and its join")
+
+    pg = ParallelGateway()
+    tree, _cg = trees.gateway_tree(pg, [trees.activity("empty_node"), trees.activity("empty_node")])
+    root = heal_harness.start(tree)
+    with monkeypatch.context() as patch:
+        patch.setattr(ProcessMixin, "join", killed)
+        with pytest.raises(SystemExit):
+            heal_harness.broker.deliver(heal_harness.broker.pop())
+    # The parent is awake at its finished gateway, its two children exist, unjoined and never sent.
+
+    report = _heal(heal_harness)
+    heal_harness.run_until_idle()
+
+    assert _decisions(report) == [(REDISPATCHED, rules.NOT_MOVED_ON)]  # the children are sent by it
     _assert_finished_once(heal_harness, root)
 
 

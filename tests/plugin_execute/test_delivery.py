@@ -3,6 +3,8 @@
 import itertools
 
 import pytest
+from django.test import override_settings
+from django.utils import timezone
 
 from pipeline.contrib.plugin_execute import api, runner, states
 from pipeline.contrib.plugin_execute.models import PluginExecuteTask
@@ -80,13 +82,40 @@ def test_a_vanished_component_fails_the_task_with_the_reason(broker, monkeypatch
     assert "ComponentNotExistException" in state["outputs"]["ex_data"]
 
 
-def test_a_failed_publish_fails_the_task_so_it_can_be_retried(broker, monkeypatch):
+def _broken_publish(task_name, kwargs, countdown):
+    raise ConnectionError("broker down")
+
+
+def test_a_failed_publish_is_sent_later_by_the_outbox_relay(broker, monkeypatch):
+    from pipeline.contrib.plugin_execute import dispatch
+    from pipeline.eri import outbox
+    from pipeline.eri.models import OutboxMessage
+
+    monkeypatch.setattr(dispatch, "publish", _broken_publish)
+    result = api.run("example_component", "legacy", {"message": "x"}, {})
+    assert result.result and broker.sent == []
+    task = PluginExecuteTask.objects.get()
+    assert task.state == states.READY
+
+    def relay_publish(task_name, kwargs, options):
+        assert options == {"queue": "plugin_execute", "routing_key": "plugin_execute"}
+        broker.publish(task_name, kwargs, None)
+
+    assert outbox.relay_once(relay_publish) == 0  # too early: the fast path may still be publishing
+    OutboxMessage.objects.update(publish_after=timezone.now())  # as if the relay delay had passed
+    monkeypatch.setattr(dispatch, "publish", broker.publish)
+    assert outbox.relay_once(relay_publish) == 1
+    broker.run_until_idle()
+
+    assert state_of(task.id)["state"] == states.FINISHED
+    assert not OutboxMessage.objects.exists()
+
+
+@override_settings(BAMBOO_DJANGO_ERI_OUTBOX=False)
+def test_without_the_outbox_a_failed_publish_fails_the_task_so_it_can_be_retried(broker, monkeypatch):
     from pipeline.contrib.plugin_execute import dispatch
 
-    def broken_publish(task_name, kwargs, countdown):
-        raise ConnectionError("broker down")
-
-    monkeypatch.setattr(dispatch, "publish", broken_publish)
+    monkeypatch.setattr(dispatch, "publish", _broken_publish)
     result = api.run("example_component", "legacy", {"message": "x"}, {})
 
     assert result.result is False and isinstance(result.exc, ConnectionError)

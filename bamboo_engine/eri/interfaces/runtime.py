@@ -19,8 +19,9 @@ a runtime that declares nothing gets the defaults of :class:`EngineRuntimeInterf
   called after the engine re-dispatched an interrupted step; by default the event is ignored.
 
 The Django runtime declares both flags (``wake_up`` writes the heartbeat; ``atomic_step()`` is
-``transaction.atomic()``, messages are published on commit); the in-memory runtime declares
-``ATOMIC_STEP`` (a store transaction: writes are undone and messages dropped if the block raises).
+``transaction.atomic()``, messages are stored in its transactional outbox and published after the
+commit); the in-memory runtime declares ``ATOMIC_STEP`` (a store transaction: writes are undone and
+messages dropped if the block raises).
 """
 
 from abc import abstractmethod

@@ -1,9 +1,12 @@
 """Sending the plugin_execute Celery messages, after the surrounding transaction commits.
 
-A message is published from ``transaction.on_commit`` so a worker always finds the row state that
-the message refers to (and a rolled-back change sends nothing). When the broker refuses the message
-the task is marked FAILED with the error in ``outputs["ex_data"]``, so it can be retried instead of
-staying READY/RUNNING forever.
+Messages go through the runtime's transactional outbox (:mod:`pipeline.eri.outbox`): stored with the
+row change they belong to, published once it committed, so a worker always finds the row state that
+the message refers to and a rolled-back change sends nothing. A publish that fails leaves the message
+stored, and a worker's outbox relay sends it later. With the outbox switched off
+(``BAMBOO_DJANGO_ERI_OUTBOX = False``) the message is published from ``transaction.on_commit``, and
+when the broker refuses it the task is marked FAILED with the error in ``outputs["ex_data"]``, so it
+can be retried instead of staying READY/RUNNING forever.
 """
 
 import logging
@@ -15,23 +18,27 @@ from django.utils import timezone
 from pipeline.conf import settings
 from pipeline.contrib.plugin_execute import states
 from pipeline.contrib.plugin_execute.queues import EXECUTE_TASK_NAME, SCHEDULE_TASK_NAME
+from pipeline.eri import outbox
+from pipeline.eri.celery.publisher import publish as confirmed_publish
 
 logger = logging.getLogger(__name__)
 
 
 def publish(task_name: str, kwargs: Dict[str, Any], countdown: Optional[float]) -> None:
-    """Send one message to ``settings.PLUGIN_EXECUTE_QUEUE`` (tests swap this function).
+    """Send one message to ``settings.PLUGIN_EXECUTE_QUEUE``, confirmed by the broker (tests swap this).
 
     The task is looked up by name in the Celery app (the app config imports the tasks module): the tasks
     call the runner, which calls this module, so importing the tasks here would close a cycle.
     """
-    from celery import current_app
+    confirmed_publish(task_name, kwargs, _options(countdown))
 
+
+def _options(countdown: Optional[float]) -> Dict[str, Any]:
     queue = settings.PLUGIN_EXECUTE_QUEUE
     options: Dict[str, Any] = {"queue": queue, "routing_key": queue}
     if countdown:
         options["countdown"] = countdown
-    current_app.tasks[task_name].apply_async(kwargs=kwargs, **options)
+    return options
 
 
 def send_execute(task_id: int, invoke_count: int) -> None:
@@ -57,8 +64,11 @@ def send_schedule(
 
 
 def _send(task_name: str, kwargs: Dict[str, Any], countdown: Optional[float]) -> None:
-    # ``publish`` is looked up when the callback runs, so tests can swap the module's publisher.
-    transaction.on_commit(lambda: _publish_or_fail(task_name, kwargs, countdown))
+    # ``publish`` is looked up when the message is published, so tests can swap the module's publisher.
+    if not outbox.enabled():
+        transaction.on_commit(lambda: _publish_or_fail(task_name, kwargs, countdown))
+        return
+    outbox.send(task_name, kwargs, _options(countdown), lambda name, body, _: publish(name, body, countdown))
 
 
 def _publish_or_fail(task_name: str, kwargs: Dict[str, Any], countdown: Optional[float]) -> None:

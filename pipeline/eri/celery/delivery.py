@@ -13,6 +13,7 @@ the task body runs) and marks the claim ``done`` when the body returns. A later 
 See docs/delivery.md for the guarantees.
 """
 
+import json
 import logging
 import os
 import socket
@@ -77,10 +78,17 @@ def owner_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def claim_delivery(task_name: str, headers: Optional[dict]) -> Claim:
+def claim_delivery(
+    task_name: str, headers: Optional[dict], message: Optional[Dict[str, Any]] = None
+) -> Claim:
     """Claim the message of ``headers`` for this worker; the verdict says whether and how it runs.
 
     Messages without a token (sent by an older producer, or by hand) run as before.
+
+    Args:
+        message: the task's keyword arguments, kept with the claim so that the claim sweep
+            (:mod:`pipeline.eri.celery.sweep`) can send it again if this worker dies and no redelivery
+            comes.
     """
     token = (headers or {}).get(DELIVERY_TOKEN_HEADER)
     if not token or not settings.BAMBOO_DJANGO_ERI_DEDUPE_DELIVERIES:
@@ -93,11 +101,22 @@ def claim_delivery(task_name: str, headers: Optional[dict]) -> Claim:
         "owner": owner_name(),
         "lease_until": now + lease,
         "done": False,
+        "message": _kept(task_name, message),
     }
     if _sql.insert(DeliveryClaim, claim) is not None:
         keeper.hold(token)
         return Claim(Verdict.RUN, token)
     return _claimed_before(task_name, token, now, lease)
+
+
+def _kept(task_name: str, message: Optional[Dict[str, Any]]) -> str:
+    """The message as the claim keeps it for the sweep ("" when there is none or it is not JSON)."""
+    if message is None:
+        return ""
+    try:
+        return json.dumps({"task": task_name, "kwargs": message})
+    except (TypeError, ValueError):  # arrived through another serializer: only a redelivery can replay it
+        return ""
 
 
 def _claimed_before(task_name: str, token: str, now: datetime, lease: timedelta) -> Claim:
@@ -132,12 +151,15 @@ def _claimed_before(task_name: str, token: str, now: datetime, lease: timedelta)
 
 
 def finish_claim(token: Optional[str]) -> None:
-    """Mark the claim done (one UPDATE): later deliveries of the token are duplicates."""
+    """Mark the claim done (one UPDATE): later deliveries of the token are duplicates.
+
+    A done claim has no lease (NULL), which keeps it out of the claim sweep's index range.
+    """
     if not token:
         return
     keeper.release(token)
     try:
-        _sql.update(DeliveryClaim, {"token": token}, {"done": True})
+        _sql.update(DeliveryClaim, {"token": token}, {"done": True, "lease_until": None})
     except Exception:  # the message did run; a redelivery would find the process settled
         logger.exception("marking the claim of message %s done failed", token)
 
@@ -238,6 +260,12 @@ def delete_expired_claims() -> int:
 
 def resend_later(task_name: str, kwargs: Dict[str, Any], countdown: float) -> None:
     """Re-send a message unchanged (same token) after ``countdown`` seconds, to its run's queue."""
+    resend(task_name, kwargs, max(countdown, 1.0))
+
+
+def resend(task_name: str, kwargs: Dict[str, Any], countdown: float = 0.0) -> None:
+    """Send a message again unchanged (same token), through the outbox, to its run's queue."""
+    from pipeline.eri import outbox
     from pipeline.eri.celery.queues import QueueResolver
     from pipeline.eri.imp import task as task_module
     from pipeline.eri.imp.process import process_route
@@ -252,7 +280,10 @@ def resend_later(task_name: str, kwargs: Dict[str, Any], countdown: float) -> No
             return
         queue, priority = known
     routing_queue, routing_key = QueueResolver(queue).resolve_task_queue_and_routing_key(task_name)
-    options = {"queue": routing_queue, "routing_key": routing_key, "countdown": max(countdown, 1.0)}
+    options: Dict[str, Any] = {"queue": routing_queue, "routing_key": routing_key}
+    if countdown > 0:
+        options["countdown"] = countdown
     if priority is not None:
         options["priority"] = priority
-    task_module.publish(task_name, kwargs, options)
+    # ``publish`` is looked up when the message is published, so tests can swap the module's publisher.
+    outbox.send(task_name, kwargs, options, lambda *message: task_module.publish(*message))

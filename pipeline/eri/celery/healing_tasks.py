@@ -1,7 +1,8 @@
 """The Celery task of the stuck-pipeline healer (``pipeline.eri.healing``).
 
-Not scheduled by itself: add it to the beat schedule of the project (docs/healing.md), e.g. every
-minute. Two passes running at once do no harm (each re-dispatch is claimed on the process's watch row).
+Workers run healing passes by themselves (:mod:`pipeline.eri.celery.maintenance`); this task is for
+projects that schedule the passes with beat instead (docs/healing.md). Two passes running at once do no
+harm (each re-dispatch is claimed on the process's watch row).
 """
 
 import logging

@@ -5,14 +5,16 @@ nodes. Re-running the message as it was would enter a node it already finished a
 loop, an ExecutionHistory row), so an execute takeover first reads what the dead run left behind:
 
 * the process row: ``dead`` / ``asleep`` (the run stopped cleanly: it died, or slept with whatever
-  it waits for already sent: ``atomic_step`` commits the sleep with the messages), the
+  it waits for already stored: ``atomic_step`` commits the sleep with the messages in the outbox), the
   ``last_heartbeat`` (the engine beats when it starts pushing the first node of every message, so a beat
   older than the claim means the dead run never started) and ``current_node_id`` (set by the engine
   before it works on each node);
 * the state of the current node, whose ``started_time`` says whether the dead run entered it.
 
-It then resumes the run where it stopped. A schedule takeover only gives back the schedule lock the dead
-run may hold; the engine's own checks drop the message if the schedule is over.
+It then resumes the run where it stopped, past a finished node without entering it again
+(:mod:`pipeline.eri.continuation`). A schedule takeover gives back the schedule lock the dead run may
+hold, and continues the process itself when the dead run finished the node but never sent the next
+node's execute message; otherwise the engine's own checks drop the message if the schedule is over.
 """
 
 import json
@@ -23,19 +25,12 @@ from typing import Any, Optional
 
 from bamboo_engine import states
 from bamboo_engine.eri.models.handler import ExecuteResult
-from bamboo_engine.eri.models.interrupt import (
-    ExecuteInterruptPoint,
-    HandlerExecuteData,
-    ScheduleInterruptPoint,
-)
-from bamboo_engine.eri.models.node import Node, NodeType
-from bamboo_engine.interrupt import ExecuteKeyPoint
+from bamboo_engine.eri.models.interrupt import ScheduleInterruptPoint
+from bamboo_engine.eri.models.node import Node
+from pipeline.eri.continuation import END_EVENT_TYPES, finish_end_event, rerun_point, result_point, way_on
 from pipeline.eri.models import Process, Schedule, State
 
 logger = logging.getLogger(__name__)
-
-# Nodes with one way on once finished: a finished one is continued past without running it again.
-_SINGLE_TARGET_TYPES = frozenset({NodeType.EmptyStartEvent, NodeType.ConvergeGateway})
 
 
 @dataclass(frozen=True)
@@ -90,7 +85,7 @@ def plan_execute_takeover(
     if left.asleep:
         # The engine puts a process to sleep in one transaction with the message it waits for (its
         # children, the first or next POLL): asleep means stopped cleanly or waiting with the message
-        # sent. Nothing is left to resume.
+        # stored in the outbox. Nothing is left to resume.
         logger.info("takeover of process(%s): the run had stopped cleanly at %s", process_id, current)
         return None
     state = _read_state(current, claimed_at)
@@ -100,10 +95,10 @@ def plan_execute_takeover(
         own = recover_point if current == node_id else None
         return ExecutePlan(current, left.top_pipeline_id, own)
     if state.name == states.FINISHED:
-        return _past_finished(process_id, node, state, left.top_pipeline_id)
+        return _past_finished(runtime, process_id, node, state, left.top_pipeline_id)
     # RUNNING: continue that run with its version (the handler runs again: at-least-once side effects);
     # any other state: the engine sees the node is no longer RUNNING at that version and parks the process.
-    return ExecutePlan(current, left.top_pipeline_id, _rerun_point(state))
+    return ExecutePlan(current, left.top_pipeline_id, rerun_point(state.version))
 
 
 def _read_process(process_id: int, claimed_at: Optional[datetime]) -> Optional[_Left]:
@@ -132,62 +127,62 @@ def _read_state(node_id: str, claimed_at: Optional[datetime]) -> Optional[_NodeS
     return _NodeState(name, version, inner_loop, error_ignored, entered)
 
 
-def _rerun_point(state: _NodeState) -> ExecuteInterruptPoint:
-    """A recover point that continues the node's RUNNING run (same version) from its start."""
-    return ExecuteInterruptPoint(
-        name=ExecuteKeyPoint.SET_NODE_RUNNING_DONE.value,
-        state_already_exist=True,
-        running_node_version=state.version,
-        handler_data=HandlerExecuteData(),
-    )
-
-
 def _past_finished(
-    process_id: int, node: Node, state: _NodeState, top_pipeline_id: str
+    runtime: Any, process_id: int, node: Node, state: _NodeState, top_pipeline_id: str
 ) -> Optional[ExecutePlan]:
-    """The dead run finished ``node`` but had not moved on: apply the finished result again.
+    """The dead run finished ``node`` but its process had not moved on: apply the finished result again.
 
-    The engine then fires the node's finish hooks and continues with the next node, without running the
-    node again. Only nodes whose way on is determined by the node and its state qualify.
+    The engine then fires the node's finish hooks and continues where the node leads, without entering
+    it again (:mod:`pipeline.eri.continuation` reads where that is from the rows the node left).
     """
-    next_node_id = _next_of_finished(node, state)
-    if next_node_id is None:
+    result: Optional[ExecuteResult]
+    if node.type in END_EVENT_TYPES:
+        result = finish_end_event(runtime, node)
+    else:
+        result = way_on(runtime, process_id, node, state.inner_loop, state.error_ignored, top_pipeline_id)
+    if result is None:
         logger.warning(
-            "takeover of process(%s): %s node(%s) finished before the worker died; where it went on is "
-            "not recorded, left to the stuck-process healing",
+            "takeover of process(%s): %s node(%s) finished before the worker died and its way on is not "
+            "in the rows (its messages went out, or its conditions no longer choose one flow): dropped",
             process_id,
             node.type.value,
             node.id,
         )
         return None
-    result = ExecuteResult(
-        should_sleep=False,
-        schedule_ready=False,
-        schedule_type=None,
-        schedule_after=-1,
-        dispatch_processes=[],
-        next_node_id=next_node_id,
-    )
-    point = ExecuteInterruptPoint(
-        name=ExecuteKeyPoint.EXECUTE_NODE_DONE.value,
-        state_already_exist=True,
-        running_node_version=state.version,
-        execute_result=result,
-        handler_data=HandlerExecuteData(),
-    )
-    return ExecutePlan(node.id, top_pipeline_id, point)
+    return ExecutePlan(node.id, top_pipeline_id, result_point(state.version, result))
 
 
-def _next_of_finished(node: Node, state: _NodeState) -> Optional[str]:
-    if node.type == NodeType.ServiceActivity:
-        # A failure ignored by ``error_ignorable`` leaves for the first target, even inside a loop.
-        if state.error_ignored and getattr(node, "error_ignorable", False):
-            return node.target_nodes[0]
-        # Itself while a node loop goes on: the engine then re-enters it, as the dead run would have.
-        return node.next_node_id_in_loop(state.inner_loop)
-    if node.type in _SINGLE_TARGET_TYPES and node.target_nodes:
-        return node.target_nodes[0]
-    return None
+@dataclass(frozen=True)
+class ScheduleTakeoverPlan:
+    """A taken-over schedule message whose node finished: run this execute step instead."""
+
+    root_pipeline_id: str
+    execute: ExecutePlan
+
+
+def plan_schedule_takeover(
+    runtime: Any, process_id: int, node_id: str, schedule_id: Any
+) -> Optional[ScheduleTakeoverPlan]:
+    """The dead run finished the node but did not send the next node's execute message: continue past it.
+
+    The schedule step sends that message in one unit with waking the process, so a process still asleep
+    at the node, whose schedule is finished and whose state is FINISHED at the schedule's version, is
+    one whose message never went out. None otherwise: the engine runs the message as usual (and drops it
+    when the schedule is over).
+    """
+    schedule = Schedule.objects.filter(id=schedule_id).values_list("finished", "version").first()
+    if schedule is None or not schedule[0]:
+        return None
+    process = (
+        Process.objects.filter(id=process_id, dead=False, asleep=True, current_node_id=node_id)
+        .values_list("root_pipeline_id", "pipeline_stack")
+        .first()
+    )
+    state = _read_state(node_id, None)
+    if process is None or state is None or state.name != states.FINISHED or state.version != schedule[1]:
+        return None
+    plan = _past_finished(runtime, process_id, runtime.get_node(node_id), state, json.loads(process[1])[-1])
+    return ScheduleTakeoverPlan(process[0], plan) if plan is not None else None
 
 
 def release_dead_schedule_lock(schedule_id: Any, recover_point: Any) -> bool:

@@ -32,7 +32,11 @@ from pipeline.eri.celery.delivery import (
     resend_later,
 )
 from pipeline.eri.celery.queues import EXECUTE_TASK_NAME, SCHEDULE_TASK_NAME
-from pipeline.eri.celery.takeover import plan_execute_takeover, release_dead_schedule_lock
+from pipeline.eri.celery.takeover import (
+    plan_execute_takeover,
+    plan_schedule_takeover,
+    release_dead_schedule_lock,
+)
 from pipeline.eri.runtime import BambooDjangoRuntime
 
 logger = logging.getLogger(__name__)
@@ -83,7 +87,7 @@ def _loud_when_given_up(task, message: dict) -> Iterator[None]:
 
 def _claim(task_name: str, message: dict):
     """Claim this delivery; a delivery whose lease is still held is re-sent later. None: do not run."""
-    claim = claim_delivery(task_name, message["headers"])
+    claim = claim_delivery(task_name, message["headers"], message)
     if claim.verdict is Verdict.DEFER:
         resend_later(task_name, message, claim.retry_after)
     return claim if claim.runs else None
@@ -148,13 +152,41 @@ def schedule(
             return
         with holding(claim, _DB_ERRORS):
             _observe_claim_delay(ENGINE_RUNTIME_SCHEDULE_TASK_CLAIM_DELAY, headers)
-            if claim.verdict is Verdict.TAKE_OVER and release_dead_schedule_lock(schedule_id, recover_point):
-                logger.warning("schedule(%s) lock of the dead run released", schedule_id)
             runtime = BambooDjangoRuntime()
             runtime.scope_to_message()
+            if claim.verdict is Verdict.TAKE_OVER and _took_over_schedule(runtime, message):
+                return
             run_schedule_message(
                 runtime, process_id, node_id, schedule_id, callback_data_id, recover_point, headers
             )
+
+
+def _took_over_schedule(runtime: BambooDjangoRuntime, message: dict) -> bool:
+    """Take over a schedule message of a dead run; True when the run was continued here.
+
+    The dead run may hold the schedule lock (given back), or may have finished the node without sending
+    the next node's execute message (that step runs here). Otherwise the message runs as usual.
+    """
+    schedule_id, process_id = message["schedule_id"], message["process_id"]
+    if release_dead_schedule_lock(schedule_id, message["recover_point"]):
+        logger.warning("schedule(%s) lock of the dead run released", schedule_id)
+    plan = plan_schedule_takeover(runtime, process_id, message["node_id"], schedule_id)
+    if plan is None:
+        return False
+    logger.warning(
+        "schedule(%s): the dead run finished its node; continuing process(%s)", schedule_id, process_id
+    )
+    step = plan.execute
+    run_execute_message(
+        runtime,
+        process_id,
+        step.node_id,
+        plan.root_pipeline_id,
+        step.parent_pipeline_id or plan.root_pipeline_id,
+        step.recover_point,
+        None,
+    )
+    return True
 
 
 @shared_task(name=CLEAN_EXPIRED_LOG_TASK_NAME, ignore_result=True)

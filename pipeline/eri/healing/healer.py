@@ -26,7 +26,7 @@ from bamboo_engine.metrics import labelled
 from pipeline.eri.healing import metrics, watch
 from pipeline.eri.healing.config import HealingConfig
 from pipeline.eri.healing.redispatch import send
-from pipeline.eri.healing.rules import REASONS, Finding, diagnose
+from pipeline.eri.healing.rules import REASONS, Finding, diagnose, unjoined
 from pipeline.eri.healing.snapshot import ProcessView, stale_processes
 from pipeline.eri.models import HealingRecord
 
@@ -120,7 +120,11 @@ class Healer:
         report: PassReport,
     ) -> List[Tuple[ProcessView, Finding]]:
         stuck = []
+        # Children of a fork that died before its last unit are sent by their parent's re-dispatch.
+        unjoined_parents = {view.process_id for view in views if unjoined(view)}
         for view in views:
+            if view.parent_id in unjoined_parents:
+                continue
             try:
                 finding = diagnose(view, self.runtime, self.config)
             except Exception:  # one unreadable process must not stop the pass

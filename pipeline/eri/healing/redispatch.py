@@ -11,9 +11,7 @@ process.
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
-from bamboo_engine.eri.models.handler import ExecuteResult
-from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint, HandlerExecuteData
-from bamboo_engine.interrupt import ExecuteKeyPoint
+from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint
 
 EXECUTE = "execute"
 SCHEDULE = "schedule"
@@ -64,34 +62,4 @@ def send(runtime: Any, plan: Plan) -> None:
         root_pipeline_id=plan.root_pipeline_id,
         parent_pipeline_id=plan.parent_pipeline_id,
         recover_point=plan.recover_point,
-    )
-
-
-def rerun_point(version: str) -> ExecuteInterruptPoint:
-    """Continue the node's RUNNING run at ``version`` from its handler (the service runs again)."""
-    return ExecuteInterruptPoint(
-        name=ExecuteKeyPoint.SET_NODE_RUNNING_DONE.value,
-        state_already_exist=True,
-        running_node_version=version,
-        handler_data=HandlerExecuteData(),
-    )
-
-
-def moved_on_point(version: str, next_node_id: str) -> ExecuteInterruptPoint:
-    """Apply a finished node's result again: its finish hooks fire and the process goes on at
-    ``next_node_id``, without running the node again."""
-    result = ExecuteResult(
-        should_sleep=False,
-        schedule_ready=False,
-        schedule_type=None,
-        schedule_after=-1,
-        dispatch_processes=[],
-        next_node_id=next_node_id,
-    )
-    return ExecuteInterruptPoint(
-        name=ExecuteKeyPoint.EXECUTE_NODE_DONE.value,
-        state_already_exist=True,
-        running_node_version=version,
-        execute_result=result,
-        handler_data=HandlerExecuteData(),
     )

@@ -18,8 +18,9 @@ from typing import Any, Optional
 from bamboo_engine import states
 from bamboo_engine.eri.models.node import Node, NodeType
 from bamboo_engine.eri.models.runtime import Schedule, ScheduleType
+from pipeline.eri.continuation import FORK_TYPES, rerun_point, result_point, way_on
 from pipeline.eri.healing.config import HealingConfig
-from pipeline.eri.healing.redispatch import EXECUTE, SCHEDULE, Plan, moved_on_point, rerun_point
+from pipeline.eri.healing.redispatch import EXECUTE, SCHEDULE, Plan
 from pipeline.eri.healing.snapshot import ProcessView
 from pipeline.eri.models import CallbackData
 from pipeline.eri.models import Node as NodeModel
@@ -49,9 +50,6 @@ REASONS = (
     NO_PROGRESS,
 )
 
-_FORK_TYPES = frozenset({NodeType.ParallelGateway, NodeType.ConditionalParallelGateway})
-_SINGLE_TARGET_TYPES = frozenset({NodeType.EmptyStartEvent, NodeType.ConvergeGateway})
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -77,14 +75,11 @@ def diagnose(view: ProcessView, runtime: Any, config: HealingConfig) -> Optional
         # The process came back to a node it finished earlier (a loop) and was lost before entering it.
         return _execute_here(view, config, LOST_EXECUTE)
     node = runtime.get_node(view.current_node_id)
-    if (
-        node.type in _FORK_TYPES
-        and state.name == states.FINISHED
-        and (view.children.alive or view.children.dead)
-    ):
+    forked = view.children.alive or view.children.dead
+    if node.type in FORK_TYPES and state.name == states.FINISHED and forked and not unjoined(view):
         return _waiting_for_children(view, config)
     if state.name == states.FINISHED:
-        return _not_moved_on(view, node, config)
+        return _not_moved_on(view, runtime, node, config)
     if state.name != states.RUNNING:
         return None  # FAILED, SUSPENDED...: an operator's turn, not a lost message
     if node.type != NodeType.ServiceActivity:
@@ -144,11 +139,14 @@ def _waiting_for_children(view: ProcessView, config: HealingConfig) -> Optional[
     return Finding(PARENT_NOT_WOKEN, config.confirm_seconds, plan)
 
 
-def _not_moved_on(view: ProcessView, node: Node, config: HealingConfig) -> Finding:
+def _not_moved_on(view: ProcessView, runtime: Any, node: Node, config: HealingConfig) -> Finding:
     assert view.state is not None
-    next_node_id = _next_of_finished(node, view.state.inner_loop, view.state.error_ignored)
-    if next_node_id is None:
-        # Gateways that chose a branch, end events, subprocesses: where they went on is not recorded.
+    result = way_on(
+        runtime, view.process_id, node, view.state.inner_loop, view.state.error_ignored, view.top_pipeline_id
+    )
+    if result is None:
+        # End events, subprocesses, a gateway whose conditions no longer choose one flow: the rows do not
+        # say where the process went on (a crash takeover finishes end events itself).
         return _report(view, config, NOT_MOVED_ON, f"{node.type.value} finished, next node unknown")
     plan = Plan(
         EXECUTE,
@@ -156,19 +154,18 @@ def _not_moved_on(view: ProcessView, node: Node, config: HealingConfig) -> Findi
         node.id,
         view.root_pipeline_id,
         view.top_pipeline_id,
-        recover_point=moved_on_point(view.state.version, next_node_id),
+        recover_point=result_point(view.state.version, result),
     )
     return Finding(NOT_MOVED_ON, config.confirm_seconds, plan)
 
 
-def _next_of_finished(node: Node, inner_loop: int, error_ignored: bool) -> Optional[str]:
-    if node.type == NodeType.ServiceActivity:
-        if error_ignored and getattr(node, "error_ignorable", False):
-            return node.target_nodes[0]
-        return node.next_node_id_in_loop(inner_loop)
-    if node.type in _SINGLE_TARGET_TYPES and node.target_nodes:
-        return node.target_nodes[0]
-    return None
+def unjoined(view: ProcessView) -> bool:
+    """An awake process with live children it never joined: its fork died before its last unit.
+
+    Its children have never been sent; the parent's re-dispatch sends them (``not_moved_on``), so the
+    children themselves must not be re-dispatched as well.
+    """
+    return not view.asleep and view.need_ack <= 0 and view.children.alive > 0
 
 
 def _activity(view: ProcessView, runtime: Any, node: Node, config: HealingConfig) -> Optional[Finding]:

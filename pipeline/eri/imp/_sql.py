@@ -93,6 +93,30 @@ def insert(model: Type[models.Model], row: Dict[str, Any], may_conflict: bool = 
         return None
 
 
+def insert_new(model: Type[models.Model], row: Dict[str, Any]) -> None:
+    """``INSERT`` one row whose key cannot exist yet (e.g. a fresh random token): no savepoint.
+
+    :func:`insert` wraps the statement in a savepoint inside a transaction so that a unique conflict
+    leaves the transaction usable; a row that cannot conflict saves those two round trips.
+    """
+    db = _db()
+    row = _completed(model, row)
+    sql = _insert_sql_for(db.vendor, model, tuple(row))  # type: ignore[arg-type]
+    with db.cursor() as cursor:
+        cursor.execute(sql, [_adapt(db, value) for value in row.values()])
+
+
+def delete_in(model: Type[models.Model], column: str, values: Sequence[Any]) -> int:
+    """``DELETE FROM table WHERE column IN (values)``; the number of rows deleted."""
+    if not values:
+        return 0
+    db = _db()
+    sql = f"DELETE FROM {_table(model)} WHERE {_column(model, column)} IN ({', '.join(['%s'] * len(values))})"
+    with db.cursor() as cursor:
+        cursor.execute(sql, [_adapt(db, value) for value in values])
+        return cursor.rowcount
+
+
 def _insert_with_orm(model: Type[models.Model], row: Dict[str, Any]) -> Optional[int]:
     # Drivers without ``cursor.lastrowid`` for the new row (psycopg): the ORM knows how to get it back.
     try:

@@ -1,8 +1,10 @@
 """TaskMixin: Celery as the transport of the shared message rules (``bamboo_engine.eri.rules.task``).
 
-Messages use keyword arguments only and go to the run's queue with the run's priority. They are sent
-after the surrounding transaction commits (``transaction.on_commit``), so a rolled-back transaction never
-emits one; outside a transaction they are sent at once. Each message carries in its headers:
+Messages use keyword arguments only and go to the run's queue with the run's priority. They go through
+the transactional outbox (:mod:`pipeline.eri.outbox`): stored in the surrounding transaction, published
+with broker confirms once it committed, and published again by a relay if that publish never happened;
+a rolled-back transaction never emits one, outside a transaction they are sent at once. Each message
+carries in its headers:
 
 * ``route_info`` (queue, priority) and ``timestamp`` (send time, plus the countdown of delayed ones);
 * ``delivery_token``: unique per send; the consumer claims it before running the engine so that a
@@ -16,6 +18,7 @@ from typing import Any, Dict, Optional
 from django.db import transaction
 
 from bamboo_engine.eri.rules.task import EXECUTE, SCHEDULE, TaskRules
+from pipeline.eri import outbox
 from pipeline.eri.celery.queues import EXECUTE_TASK_NAME, SCHEDULE_TASK_NAME, QueueResolver
 from pipeline.eri.imp.storage import StorageMixin
 
@@ -23,27 +26,20 @@ logger = logging.getLogger(__name__)
 
 DELIVERY_TOKEN_HEADER = "delivery_token"
 
-_REPR_LIMIT = 1024
-
 
 def publish(task_name: str, kwargs: Dict[str, Any], options: Dict[str, Any]) -> None:
-    """Send one message through Celery (tests replace this function to capture messages).
+    """Send one message now, confirmed by the broker (tests replace this function to capture messages).
 
-    A failed send is retried once.
+    Raises when the message could not be sent; the outbox keeps it for its relay.
     """
-    from celery import current_app
+    from pipeline.eri.celery.publisher import publish as confirmed_publish
 
-    # Celery would build these for monitoring with its generic ``saferepr`` (~2 % of a worker's CPU in
-    # the 17x100 benchmark); the kwargs are a few ids, which plain ``repr`` shows as well.
-    options = {"argsrepr": "()", "kwargsrepr": repr(kwargs)[:_REPR_LIMIT], **options}
-    # Through the registered task when there is one, so ``task_always_eager`` runs it in place.
-    task = current_app.tasks.get(task_name)
-    send = task.apply_async if task is not None else (lambda **kw: current_app.send_task(task_name, **kw))
-    try:
-        send(kwargs=kwargs, **options)
-    except Exception:
-        logger.exception("sending %s failed, retrying once", task_name)
-        send(kwargs=kwargs, **options)
+    confirmed_publish(task_name, kwargs, options)
+
+
+def _publish_now(task_name: str, kwargs: Dict[str, Any], options: Dict[str, Any]) -> None:
+    # ``publish`` is looked up when the message is published, so tests can swap the module's publisher.
+    publish(task_name, kwargs, options)
 
 
 _TASK_NAMES = {EXECUTE: EXECUTE_TASK_NAME, SCHEDULE: SCHEDULE_TASK_NAME}
@@ -57,9 +53,11 @@ class TaskMixin(StorageMixin, TaskRules):
     def atomic_step(self) -> transaction.Atomic:
         """The engine's unit (``bamboo_engine.eri.interfaces.runtime``): one transaction.
 
-        Messages sent inside it are published on commit, so after the commit a process put to sleep in
-        the unit has its message in flight, and a rolled-back unit (a stale node run, a database error)
-        leaves neither its rows nor its messages. The engine keeps these units to a few statements.
+        Messages sent inside it are stored in the outbox in the same transaction and published after the
+        commit, so once committed a process put to sleep in the unit has its message stored (published,
+        or left for the outbox relay if this process dies first), and a rolled-back unit (a stale node
+        run, a database error) leaves neither its rows nor its messages. The engine keeps these units to
+        a few statements.
         """
         return transaction.atomic()
 
@@ -94,5 +92,4 @@ class TaskMixin(StorageMixin, TaskRules):
         options: Dict[str, Any] = {"queue": routing_queue, "routing_key": routing_key, "priority": priority}
         if countdown:
             options["countdown"] = countdown
-        # ``publish`` is looked up when the callback runs, so tests can swap the module's publisher.
-        transaction.on_commit(lambda: publish(task_name, kwargs, options))
+        outbox.send(task_name, kwargs, options, _publish_now)
