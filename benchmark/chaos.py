@@ -60,7 +60,7 @@ def python_of(impl: str, args: argparse.Namespace) -> Path:
     return upstream_project.ensure_venv()
 
 
-def prepare(target: ChaosTarget, services: PrivateServices) -> None:
+def prepare(target: ChaosTarget, services: PrivateServices, run_dir: Path) -> None:
     """Database, migrations, probe tables and vhost of one target (once per invocation)."""
     connection = connect(services.db_port)
     try:
@@ -68,12 +68,16 @@ def prepare(target: ChaosTarget, services: PrivateServices) -> None:
             cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{target.database}` CHARACTER SET utf8mb4")
     finally:
         connection.close()
-    subprocess.run(
-        [str(target.python), "-m", "django", "migrate", "--noinput", "-v", "0"],
-        cwd=target.cwd,
-        env=target.env(),
-        check=True,
-    )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / "migrate.log", "ab") as log:
+        subprocess.run(
+            [str(target.python), "-m", "django", "migrate", "--noinput", "-v", "0"],
+            cwd=target.cwd,
+            env=target.env(),
+            check=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     create_probe_tables(target, services)
     services.rabbitmq.ensure_vhost(target.vhost)
 
@@ -101,7 +105,7 @@ def targets(args: argparse.Namespace, services: PrivateServices) -> List[ChaosTa
 def run_all(args: argparse.Namespace, services: PrivateServices, run_dir: Path) -> None:
     options = RunOptions(args.copies, args.workers, args.concurrency, args.deadline)
     for target in targets(args, services):
-        prepare(target, services)
+        prepare(target, services, run_dir / target.label)
         for name in args.scenarios:
             scenario = SCENARIOS[name]
             run = Run(target, scenario, services, options, run_dir / target.label / name)

@@ -3,8 +3,8 @@
 Run as a script (``<venv>/bin/python benchmark/chaos_driver.py COPIES``) with the target's environment
 (``benchmark/chaos_targets.py``). Builds ``COPIES`` copies of the 17-node reference pipeline
 (``normal_pipeline`` of ``tests/trees.py``, activities ``chaos_node``) with that implementation's builder,
-starts them back to back with ``bamboo_engine.api.run_pipeline``, and prints one JSON line:
-``{"roots": [...], "first_start": <epoch>, "all_started": <epoch>}``.
+starts them back to back with ``bamboo_engine.api.run_pipeline``, and prints one line:
+``chaos-started {"roots": [...], "first_start": <epoch>, "all_started": <epoch>}``.
 """
 
 import argparse
@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: Prefix of the result line (upstream prints its own lines to stdout while Django starts).
+MARKER = "chaos-started "
 
 
 def tree_factories() -> Any:
@@ -53,7 +55,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     django.setup()
     import chaos_probe.probes  # noqa: F401 - chaos_node, and the duplicate fault when asked for
 
-    print(json.dumps(start_all(args.copies)), flush=True)
+    print(MARKER + json.dumps(start_all(args.copies)), flush=True)
     sys.stdout.flush()
 
 

@@ -29,9 +29,12 @@ from benchmark.chaos_services import PrivateServices, connect
 from benchmark.chaos_targets import BENCH_DIR, ChaosTarget
 from benchmark.chaos_workers import QUEUES, ChaosWorker
 
-NODES_PER_COPY = 17
+DRIVER_MARKER = "chaos-started "  # benchmark/chaos_driver.py's result line
+# State rows of one finished copy: its 17 nodes and the root pipeline.
+STATES_PER_COPY = 18
 POLL_SECONDS = 0.5
-SETTLE_SECONDS = 15.0
+# Deferred re-sends of a duplicate wait for the first delivery's lease (30 s by default) to end.
+SETTLE_SECONDS = 45.0
 
 
 @dataclass
@@ -103,7 +106,7 @@ class Run:
                     body,
                     exchange="",
                     routing_key=QUEUES[0] if task_name != "pipeline.eri.celery.tasks.schedule" else QUEUES[1],
-                    serializer=None if isinstance(body, str) else "json",
+                    serializer=None if isinstance(body, bytes) else "json",
                     content_type=content_type,
                     content_encoding="utf-8",
                     headers={
@@ -160,13 +163,14 @@ class Run:
                 text=True,
             )
         assert driver.stdout is not None
-        line = driver.stdout.readline()
-        if not line.strip():
-            driver.wait()
-            log_text = (self.run_dir / "driver.log").read_text(errors="replace")
-            raise RuntimeError(f"chaos driver failed ({driver.returncode}): {log_text[-2000:]}")
-        threading.Thread(target=driver.wait, name="chaos-driver-reaper", daemon=True).start()
-        return json.loads(line)
+        for line in driver.stdout:
+            if line.startswith(DRIVER_MARKER):
+                # the rest of its output is not needed: let it drain and exit on its own
+                threading.Thread(target=driver.communicate, name="chaos-driver-reaper", daemon=True).start()
+                return json.loads(line[len(DRIVER_MARKER) :])
+        driver.wait()
+        log_text = (self.run_dir / "driver.log").read_text(errors="replace")
+        raise RuntimeError(f"chaos driver failed ({driver.returncode}): {log_text[-2000:]}")
 
     def execute(self) -> Dict[str, Any]:
         self.reset()
@@ -195,7 +199,7 @@ class Run:
     def _due(self, t0: float) -> bool:
         if self.scenario.at_progress is not None:
             done = self.last_progress.finished_nodes if self.last_progress else 0
-            return done >= self.scenario.at_progress * self.options.copies * NODES_PER_COPY
+            return done >= self.scenario.at_progress * self.options.copies * STATES_PER_COPY
         return time.time() >= t0 + self.scenario.at_s
 
     def _watch(self, db: Database, roots: List[str], t0: float) -> Optional[threading.Thread]:
@@ -237,7 +241,7 @@ class Run:
             **chaos_measure.probe_counts(db),
             "recover_s": round(end - self.fault_time, 2) if end and self.fault_time and not lost else None,
             "fault_at_s": round(self.fault_time - t0, 2) if self.fault_time else None,
-            "progress_at_fault": round(self.fault_progress / (len(roots) * NODES_PER_COPY), 2)
+            "progress_at_fault": round(self.fault_progress / (len(roots) * STATES_PER_COPY), 2)
             if self.fault_progress is not None
             else None,
             "wall_s": round(end - t0, 2) if end else None,

@@ -31,7 +31,7 @@ SERVICE_START_TIMEOUT = float(os.environ.get("BAMBOO_IT_SERVICE_TIMEOUT", "120")
 WORKER_READY_TIMEOUT = 90.0
 WORKER_STOP_TIMEOUT = 30.0
 #: Queue suffixes every session declares (each worker consumes one of them, see docs/workers.md).
-SESSION_QUEUES = ("gv", "ct", "crash", "hb", "mp", "pl", "plw", "prom", "aq")
+SESSION_QUEUES = ("gv", "ct", "crash", "chaos", "hb", "mp", "pl", "plw", "prom", "aq")
 _SESSION_NAME = re.compile(r"^bamboo_test_(\d+)_[0-9a-f]+$")
 
 
