@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Optional
 
 from benchmark import chaos_measure
 from benchmark.chaos_measure import Database
-from benchmark.chaos_scenarios import ChaosScenario, poison_messages
+from benchmark.chaos_scenarios import SCHEDULE_TASK, ChaosScenario, poison_messages
 from benchmark.chaos_services import PrivateServices, connect
 from benchmark.chaos_targets import BENCH_DIR, ChaosTarget
 from benchmark.chaos_workers import QUEUES, ChaosWorker
@@ -100,22 +100,16 @@ class Run:
         messages = poison_messages(uuid.uuid4().hex[:8])
         with Connection(self.target.broker_url) as broker:
             producer = broker.Producer()
-            for task_name, body, content_type in messages:
+            for task_name, body in messages:
                 task_id = str(uuid.uuid4())
+                # bytes go out as they are (a body no JSON decoder accepts); the rest is serialized
+                raw = {"content_type": "application/json", "content_encoding": "utf-8"}
                 producer.publish(
                     body,
                     exchange="",
-                    routing_key=QUEUES[0] if task_name != "pipeline.eri.celery.tasks.schedule" else QUEUES[1],
-                    serializer=None if isinstance(body, bytes) else "json",
-                    content_type=content_type,
-                    content_encoding="utf-8",
-                    headers={
-                        "task": task_name,
-                        "id": task_id,
-                        "lang": "py",
-                        "root_id": task_id,
-                        "retries": 0,
-                    },
+                    routing_key=QUEUES[1] if task_name == SCHEDULE_TASK else QUEUES[0],
+                    headers={"task": task_name, "id": task_id, "lang": "py", "root_id": task_id},
+                    **(raw if isinstance(body, bytes) else {"serializer": "json"}),
                 )
         self.notes["poison_messages"] = len(messages)
         return len(messages)

@@ -152,7 +152,7 @@ DEFAULT_ORDER = tuple(SCENARIOS)
 
 
 def poison_messages(root_hint: str) -> list:
-    """``(task name, body, content_type)`` of the poison scenario's messages (Celery protocol 2)."""
+    """``(task name, body)`` of the poison scenario's messages (Celery protocol 2; bytes: sent raw)."""
     embed = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
     unknown = f"chaos-unknown-{root_hint}"
     headers = {"delivery_token": uuid.uuid4().hex, "timestamp": time.time()}
@@ -171,11 +171,11 @@ def poison_messages(root_hint: str) -> list:
         "headers": dict(headers, delivery_token=uuid.uuid4().hex),
     }
     return [
-        (EXECUTE_TASK, b"{this is not json", "application/json"),
-        (EXECUTE_TASK, [[], execute_kwargs, embed], "application/json"),
-        (SCHEDULE_TASK, [[], schedule_kwargs, embed], "application/json"),
-        (EXECUTE_TASK, [[], {"unexpected": "arguments"}, embed], "application/json"),
-        ("chaos.no_such_task", [[], {}, embed], "application/json"),
+        (EXECUTE_TASK, b"{this is not json"),
+        (EXECUTE_TASK, [[], execute_kwargs, embed]),
+        (SCHEDULE_TASK, [[], schedule_kwargs, embed]),
+        (EXECUTE_TASK, [[], {"unexpected": "arguments"}, embed]),
+        ("chaos.no_such_task", [[], {}, embed]),
     ]
 
 
