@@ -109,14 +109,21 @@ def run_all(args: argparse.Namespace, services: PrivateServices, run_dir: Path) 
         for name in args.scenarios:
             scenario = SCENARIOS[name]
             run = Run(target, scenario, services, options, run_dir / target.label / name)
-            figures = run.execute()
+            try:
+                figures = run.execute()
+            except Exception as err:  # noqa: BLE001 - one broken run must not hide the others' figures
+                context = f"impl={target.impl} settings={target.settings}"
+                print(f"scenario={name} {context} error={err!r}", flush=True)
+                continue
             print(result_line(target, name, figures), flush=True)
             if figures.get("lost_detail"):
-                print(f"  lost: {json.dumps(figures['lost_detail'])}", file=sys.stderr, flush=True)
+                summary = {key: value for key, value in figures["lost_detail"].items() if key != "processes"}
+                print(f"  lost: {json.dumps(summary)}", file=sys.stderr, flush=True)
             if args.json:
                 print(
                     json.dumps(
-                        {"scenario": name, "impl": target.impl, "settings": target.settings, **figures}
+                        {"scenario": name, "impl": target.impl, "settings": target.settings, **figures},
+                        default=str,
                     )
                 )
 

@@ -156,6 +156,9 @@ def _node_types(db: Database, node_ids: Sequence[str]) -> Dict[str, str]:
     return types
 
 
+_PROCESS_COLUMNS = ("id", "parent_id", "need_ack", "ack_num", "asleep", "suspended", "node", "root")
+
+
 def describe_lost(db: Database, lost: Sequence[str]) -> Dict[str, Any]:
     """Where the lost pipelines stand: their live processes by (role, asleep, current node type, state).
 
@@ -189,6 +192,8 @@ def describe_lost(db: Database, lost: Sequence[str]) -> Dict[str, Any]:
         "live_processes": len(processes),
         "patterns": dict(patterns.most_common()),
         "open_schedules": _open_schedules(db, nodes),
+        # to look up in the worker logs (``takeover of process(<id>)``, run with BAMBOO_LOG_LEVEL=INFO)
+        "processes": [dict(zip(_PROCESS_COLUMNS, row, strict=True)) for row in processes[:20]],
     }
 
 

@@ -248,7 +248,8 @@ class Run:
         }
         if lost:
             figures["lost_detail"] = chaos_measure.describe_lost(db, lost)
-            (self.run_dir / "lost.json").write_text(json.dumps({"roots": lost, **figures}, indent=2))
+            detail = json.dumps({"roots": lost, **figures}, indent=2, default=str)
+            (self.run_dir / "lost.json").write_text(detail)
         return figures
 
 
