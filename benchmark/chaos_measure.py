@@ -205,3 +205,42 @@ def _open_schedules(db: Database, nodes: Sequence[str]) -> int:
         nodes,
     )
     return int(rows[0][0])
+
+
+def describe_twice(db: Database, limit: int = 20) -> List[Dict[str, Any]]:
+    """The nodes finished or executed more than once: their type, state, and every probe row."""
+    twice = [
+        row[0]
+        for row in db.query(
+            "SELECT node_id FROM chaos_finished GROUP BY node_id HAVING COUNT(*) > 1 UNION "
+            "SELECT node_id FROM chaos_execute GROUP BY node_id, version HAVING COUNT(*) > 1 "
+            f"LIMIT {int(limit)}"
+        )
+    ]
+    if not twice:
+        return []
+    types = _node_types(db, twice)
+    states = {
+        row[0]: row[1:]
+        for row in db.query(
+            f"SELECT node_id, name, version, `loop`, started_time, archived_time FROM eri_state "
+            f"WHERE node_id IN ({_in(twice)})",
+            twice,
+        )
+    }
+    probes: Dict[str, List[tuple]] = {node_id: [] for node_id in twice}
+    for table in ("chaos_execute", "chaos_finished"):
+        rows = db.query(
+            f"SELECT node_id, version, pid, at FROM {table} WHERE node_id IN ({_in(twice)})", twice
+        )
+        for node_id, version, pid, at in rows:
+            probes[node_id].append((at, table.split("_")[1], version, pid))
+    return [
+        {
+            "node_id": node_id,
+            "type": types.get(node_id, "?"),
+            "state": states.get(node_id),
+            "probes": sorted(probes[node_id]),
+        }
+        for node_id in twice
+    ]

@@ -246,6 +246,9 @@ class Run:
             "worker_tracebacks": sum(worker.tracebacks() for worker in self.workers),
             **self.notes,
         }
+        if figures["double_finished"] or figures["services_executed_twice"]:
+            twice = chaos_measure.describe_twice(db)
+            (self.run_dir / "twice.json").write_text(json.dumps(twice, indent=2, default=str))
         if lost:
             figures["lost_detail"] = chaos_measure.describe_lost(db, lost)
             detail = json.dumps({"roots": lost, **figures}, indent=2, default=str)
