@@ -8,7 +8,6 @@ expected states. The worker kills keep fixed times (a run that ended before its 
 speed.
 """
 
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -177,9 +176,3 @@ def poison_messages(root_hint: str) -> list:
         (EXECUTE_TASK, [[], {"unexpected": "arguments"}, embed]),
         ("chaos.no_such_task", [[], {}, embed]),
     ]
-
-
-def run_in_thread(function: Callable[[], None], name: str) -> threading.Thread:
-    thread = threading.Thread(target=function, name=name, daemon=True)
-    thread.start()
-    return thread
