@@ -46,6 +46,14 @@ compat: $(MYSQL_STAMP)
 ## test: set up the virtualenv and run lint, type checks and the whole suite
 test: lint type unit integration compat
 
+.PHONY: chaos
+## chaos: the chaos suite (benchmark/README.md): faults injected into real runs, one line per scenario.
+## Long (minutes per scenario when pipelines are lost), so not part of `make test`. Starts its own MariaDB
+## and RabbitMQ node on ports 3307/5673. CHAOS_ARGS="--scenario kill-one-3s --impl both" to narrow it.
+CHAOS_ARGS ?= --impl ours --settings both
+chaos: install
+	$(BIN)/python -m benchmark.chaos $(CHAOS_ARGS)
+
 .PHONY: demo
 ## demo: set up the virtualenv, migrate the playground's SQLite database, run two pipelines in-process
 demo: install

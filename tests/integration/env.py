@@ -32,7 +32,7 @@ SERVICE_START_TIMEOUT = float(os.environ.get("BAMBOO_IT_SERVICE_TIMEOUT", "120")
 WORKER_READY_TIMEOUT = 90.0
 WORKER_STOP_TIMEOUT = 30.0
 #: Queue suffixes every session declares (each worker consumes one of them, see docs/workers.md).
-SESSION_QUEUES = ("gv", "ct", "crash", "kill", "ups", "hb", "mp", "pl", "plw", "prom", "aq", "dl")
+SESSION_QUEUES = ("gv", "ct", "crash", "kill", "ups", "chaos", "hb", "mp", "pl", "plw", "prom", "aq", "dl")
 _SESSION_NAME = re.compile(r"^bamboo_test_(\d+)_[0-9a-f]+$")
 
 

@@ -3,6 +3,9 @@
 * Every worker: a ``post_set_state`` receiver (the "finish probe") appends the node id of each committed
   FINISHED transition to ``$BAMBOO_TEST_PROBE_DIR/<pid>.log``, so a test can prove that no node was
   marked FINISHED twice, even across a worker killed mid-run.
+* With ``BAMBOO_TEST_PAUSE_AFTER_FINISHED=<seconds>``: every FINISHED transition is followed by a pause
+  of that long in the greenlet that made it, so that a worker killed at a random moment is likely to
+  die right after a node finished and before the process moved on (``test_chaos_kill.py``).
 * ``tests.integration.touch``: a task that only appends its argument to ``touch-<pid>.log`` in the same
   directory, to measure the message throughput of a worker without the engine's work.
 * A watchdog: when the pytest process that started the worker (``BAMBOO_TEST_PARENT_PID``) is gone,
@@ -28,6 +31,7 @@ from tests.integration import broken_plugins  # noqa: F401 - registers its compo
 PROBE_DIR_ENV = "BAMBOO_TEST_PROBE_DIR"
 PARENT_PID_ENV = "BAMBOO_TEST_PARENT_PID"
 TOUCH_TASK_NAME = "tests.integration.touch"
+PAUSE_ENV = "BAMBOO_TEST_PAUSE_AFTER_FINISHED"
 
 
 def _append(line: str, prefix: str = "") -> None:
@@ -49,6 +53,12 @@ def record_finished(sender, node_id, to_state, **kwargs):
         transaction.on_commit(lambda: _append(node_id))
 
 
+def pause_after_finished(sender, node_id, to_state, **kwargs):
+    """Widen the window between a node's FINISHED and the process's next step (cooperative sleep)."""
+    if to_state == "FINISHED":
+        time.sleep(float(os.environ[PAUSE_ENV]))
+
+
 @shared_task(name=TOUCH_TASK_NAME, ignore_result=True)
 def touch(index: int) -> None:
     """Record that message ``index`` was consumed."""
@@ -62,6 +72,8 @@ def _watch_parent(parent_pid: int) -> None:
 
 
 post_set_state.connect(record_finished, dispatch_uid="tests.integration.finish_probe")
+if os.environ.get(PAUSE_ENV):
+    post_set_state.connect(pause_after_finished, dispatch_uid="tests.integration.pause_after_finished")
 
 if os.environ.get(PARENT_PID_ENV):
     threading.Thread(
