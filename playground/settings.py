@@ -12,6 +12,9 @@ Configured by environment variables (read once, when Django loads this module):
 * ``BAMBOO_BROKER_HEARTBEAT``: AMQP heartbeat seconds, default 0 (off; see docs/workers.md for why).
 * ``BAMBOO_CELERY_IMPORTS``: comma-separated modules a worker imports at start (extra plugins).
 * ``BAMBOO_PROMETHEUS_PORT``: when set, workers serve Prometheus metrics on that port.
+* ``BAMBOO_ENABLE_ROLLBACK=1``: ``PIPELINE_ENABLE_ROLLBACK``; ``BAMBOO_ROLLBACK_AUTO_CONTINUE=0``: a pipeline
+  rolled back waits for ``resume_pipeline``; ``BAMBOO_ROLLBACK_QUEUE``: ``ROLLBACK_QUEUE`` (default
+  ``rollback``); ``BAMBOO_ROLLBACK_QUEUES``: more rollback queue names to declare.
 """
 
 import os
@@ -19,6 +22,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlparse
 
 from pipeline.eri.celery.queues import *  # noqa: F403 - the documented recipe; brings CELERY_QUEUES
+from pipeline.contrib.rollback.queues import queues as rollback_queues
 from pipeline.eri.celery.queues import CELERY_QUEUES, QueueResolver
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -157,6 +161,15 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": False}
 
 for _custom_queue in filter(None, os.environ.get("BAMBOO_QUEUES", "").split(",")):
     CELERY_QUEUES.extend(QueueResolver(_custom_queue).queues())
+
+# Rollback (pipeline.contrib.rollback, docs/rollback.md): off unless BAMBOO_ENABLE_ROLLBACK=1. Workers
+# consume ROLLBACK_QUEUE next to er_execute/er_schedule; BAMBOO_ROLLBACK_QUEUES declares more names.
+PIPELINE_ENABLE_ROLLBACK = os.environ.get("BAMBOO_ENABLE_ROLLBACK", "0") == "1"
+PIPELINE_ENABLE_AUTO_EXECUTE_WHEN_ROLL_BACKED = os.environ.get("BAMBOO_ROLLBACK_AUTO_CONTINUE", "1") == "1"
+ROLLBACK_QUEUE = os.environ.get("BAMBOO_ROLLBACK_QUEUE", "rollback")
+for _rollback_queue in dict.fromkeys([ROLLBACK_QUEUE, *os.environ.get("BAMBOO_ROLLBACK_QUEUES", "").split(",")]):
+    if _rollback_queue:
+        CELERY_QUEUES.extend(rollback_queues(_rollback_queue))
 CELERY_TASK_QUEUES = CELERY_QUEUES
 CELERY_TASK_ROUTES = QueueResolver("").routes_config()
 CELERY_TASK_DEFAULT_PRIORITY = 100

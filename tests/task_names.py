@@ -8,5 +8,6 @@ OUR_TASKS = frozenset(
         "pipeline.eri.celery.healing_tasks.heal_stuck_pipelines",
         "pipeline.contrib.plugin_execute.tasks.execute",
         "pipeline.contrib.plugin_execute.tasks.schedule",
+        "pipeline.contrib.rollback.tasks.token_rollback",
     }
 )

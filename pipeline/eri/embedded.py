@@ -99,8 +99,8 @@ def _tune_memory_transport(app) -> None:
 def _queues_to_consume(app) -> List[str]:
     """Every queue a message of this process can go to.
 
-    The declared queues, the runtime's default ones and plugin_execute's, whether or not the settings
-    declare them: a project may declare no queue at all.
+    The declared queues, the runtime's default ones, plugin_execute's and the rollback queue, whether or
+    not the settings declare them: a project may declare no queue at all.
     """
     from pipeline.conf import settings as pipeline_settings
     from pipeline.eri.celery.queues import CELERY_QUEUES
@@ -109,6 +109,7 @@ def _queues_to_consume(app) -> List[str]:
         *app.amqp.queues,
         *(queue.name for queue in CELERY_QUEUES),
         pipeline_settings.PLUGIN_EXECUTE_QUEUE,
+        pipeline_settings.ROLLBACK_QUEUE,
     ]
     return list(dict.fromkeys(names))
 
