@@ -101,12 +101,16 @@ def run_provision(runtime, inventory: str, queue: str) -> List[str]:
     if _state_name(runtime, root_id) != "FINISHED":
         problems.append(f"pipeline {root_id} is {_state_name(runtime, root_id)}, not FINISHED")
     if final["resources"] != EXPECTED_RESOURCES or final["log"] != EXPECTED_LOG:
-        problems.append("the inventory is not as expected (are workers running with BAMBOO_ENABLE_ROLLBACK=1?)")
+        problems.append(
+            "the inventory is not as expected (are workers running with BAMBOO_ENABLE_ROLLBACK=1?)"
+        )
     return problems
 
 
 def _parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m playground.provision", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m playground.provision", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--inventory", help="the inventory file (default: a new temporary file)")
     parser.add_argument("--queue", default="", help="run the pipeline on this queue (run_pipeline's queue)")
     return parser.parse_args(argv)

@@ -21,8 +21,8 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlparse
 
-from pipeline.eri.celery.queues import *  # noqa: F403 - the documented recipe; brings CELERY_QUEUES
 from pipeline.contrib.rollback.queues import queues as rollback_queues
+from pipeline.eri.celery.queues import *  # noqa: F403 - the documented recipe; brings CELERY_QUEUES
 from pipeline.eri.celery.queues import CELERY_QUEUES, QueueResolver
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -167,7 +167,9 @@ for _custom_queue in filter(None, os.environ.get("BAMBOO_QUEUES", "").split(",")
 PIPELINE_ENABLE_ROLLBACK = os.environ.get("BAMBOO_ENABLE_ROLLBACK", "0") == "1"
 PIPELINE_ENABLE_AUTO_EXECUTE_WHEN_ROLL_BACKED = os.environ.get("BAMBOO_ROLLBACK_AUTO_CONTINUE", "1") == "1"
 ROLLBACK_QUEUE = os.environ.get("BAMBOO_ROLLBACK_QUEUE", "rollback")
-for _rollback_queue in dict.fromkeys([ROLLBACK_QUEUE, *os.environ.get("BAMBOO_ROLLBACK_QUEUES", "").split(",")]):
+for _rollback_queue in dict.fromkeys(
+    [ROLLBACK_QUEUE, *os.environ.get("BAMBOO_ROLLBACK_QUEUES", "").split(",")]
+):
     if _rollback_queue:
         CELERY_QUEUES.extend(rollback_queues(_rollback_queue))
 CELERY_TASK_QUEUES = CELERY_QUEUES

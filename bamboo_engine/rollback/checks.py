@@ -13,7 +13,9 @@ from bamboo_engine.rollback.paths import RollbackPath
 from bamboo_engine.rollback.storage import ProcessRow
 
 #: States of a node that finished and may be a target (a rollback that failed leaves ROLL_BACK_* ones).
-FINISHED_STATES = frozenset({states.FINISHED, states.ROLLING_BACK, states.ROLL_BACK_SUCCESS, states.ROLL_BACK_FAILED})
+FINISHED_STATES = frozenset(
+    {states.FINISHED, states.ROLLING_BACK, states.ROLL_BACK_SUCCESS, states.ROLL_BACK_FAILED}
+)
 #: The start node may also have failed (then there is nothing of it to roll back).
 START_STATES = FINISHED_STATES | {states.FAILED}
 #: Root states from which a rollback may start.

@@ -59,7 +59,9 @@ def _start(
     start = checks.check_node(view, start_id, "start", checks.START_STATES)
     target = checks.check_node(view, target_id, "target", checks.FINISHED_STATES)
     if start.type != NodeType.ServiceActivity:
-        raise RollbackError(f"rollback refused: start node {start_id} is a {start.type.value}, not an activity")
+        raise RollbackError(
+            f"rollback refused: start node {start_id} is a {start.type.value}, not an activity"
+        )
     if checks.token_checked(mode, options):
         checks.check_tokens(view, start_id, target_id)
     stopped = checks.stopped_process(view, start_id)
@@ -132,7 +134,8 @@ def retry_rollback_failed_node(
     records = [r for r in runtime._live_rollback_records(root_pipeline_id) if node_id in r.graph["nodes"]]
     if len(records) != 1:
         raise RollbackError(
-            f"retry refused: pipeline {root_pipeline_id} has {len(records)} unfinished rollbacks of node {node_id}"
+            f"retry refused: pipeline {root_pipeline_id} has {len(records)} unfinished rollbacks "
+            f"of node {node_id}"
         )
     with runtime._transaction():
         runtime.set_state(node_id=root_pipeline_id, to_state=states.ROLLING_BACK)
@@ -140,7 +143,12 @@ def retry_rollback_failed_node(
 
 
 def reserve_rollback(
-    runtime: Any, root_pipeline_id: str, start_node_id: str, target_node_id: str, mode: str = TOKEN, **options: Any
+    runtime: Any,
+    root_pipeline_id: str,
+    start_node_id: str,
+    target_node_id: str,
+    mode: str = TOKEN,
+    **options: Any,
 ) -> None:
     """Roll back to ``target_node_id`` as soon as the RUNNING activity ``start_node_id`` finishes.
 
@@ -265,7 +273,9 @@ def start_reserved_rollback(runtime: Any, root_pipeline_id: str, node_id: str) -
         runtime.set_reserve_rollback(node_id, False)
         _start(runtime, view, node_id, reservation.target_node_id, [], reservation.mode, reservation.options)
     except RollbackError as err:
-        logger.error("reserved rollback of pipeline %s from %s not started: %s", root_pipeline_id, node_id, err)
+        logger.error(
+            "reserved rollback of pipeline %s from %s not started: %s", root_pipeline_id, node_id, err
+        )
         _go_on_after(runtime, root_pipeline_id, node_id)
 
 
@@ -275,7 +285,9 @@ def _go_on_after(runtime: Any, root_pipeline_id: str, node_id: str) -> None:
     node = view.nodes.get(node_id)
     waiting = [p for p in view.processes if p.current_node_id == node_id and p.asleep and not p.dead]
     if node is None or not waiting:
-        logger.error("no process of pipeline %s waits at node %s: nothing to send on", root_pipeline_id, node_id)
+        logger.error(
+            "no process of pipeline %s waits at node %s: nothing to send on", root_pipeline_id, node_id
+        )
         return
     runtime.set_reserve_rollback(node_id, False)
     process = waiting[0]

@@ -61,7 +61,8 @@ def walk_forward(
     Returns:
         The nodes reached (walk order) and the edges walked, without the edges that close a loop.
     """
-    reached, edges = [origin], {origin: []}
+    reached: List[str] = [origin]
+    edges: Dict[str, List[str]] = {origin: []}
     on_walk = {origin}
     pending = [(origin, iter(_next_of(origin, nodes, root_pipeline_id, stop_at)))]
     while pending:
@@ -83,7 +84,9 @@ def walk_forward(
     return reached, edges
 
 
-def _next_of(node_id: str, nodes: Dict[str, Node], root_pipeline_id: str, stop_at: Optional[str]) -> List[str]:
+def _next_of(
+    node_id: str, nodes: Dict[str, Node], root_pipeline_id: str, stop_at: Optional[str]
+) -> List[str]:
     if node_id == stop_at:
         return []
     return [t for t in successors(nodes[node_id], nodes, root_pipeline_id) if t in nodes]
@@ -120,7 +123,7 @@ def plan_path(nodes: Dict[str, Node], root_pipeline_id: str, start_id: str, targ
     on_way = reaching(edges, start_id)
     rolled_back = [n for n in reached if n in on_way and _is_rolled_back(nodes[n], start_id, target_id)]
     graph = _rollback_graph(nodes, edges, on_way, rolled_back, start_id, target_id)
-    order = [n for n in graph.topological_order() if n not in (START_FLAG, END_FLAG)]
+    order = [str(n) for n in graph.topological_order() if n not in (START_FLAG, END_FLAG)]
     return RollbackPath(
         graph=graph,
         order=order,
@@ -212,7 +215,9 @@ def _one_way(edges: Dict[str, List[str]], on_way: Set[str], start_id: str, targe
     return list(reversed(way))
 
 
-def nodes_reaching(nodes: Dict[str, Node], root_pipeline_id: str, goal: str, candidates: Iterable[str]) -> List[str]:
+def nodes_reaching(
+    nodes: Dict[str, Node], root_pipeline_id: str, goal: str, candidates: Iterable[str]
+) -> List[str]:
     """The ``candidates`` (in their order) from which ``goal`` is reached through nodes that ran."""
     found = []
     for candidate in candidates:

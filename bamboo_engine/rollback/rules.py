@@ -54,7 +54,9 @@ class RollbackRules(RollbackMixin, RollbackStorage):
         outputs: dict,
     ) -> None:
         if self._rollback_recording():
-            self._store_node_snapshot(root_pipeline_id, node_id, code, version, context_values, inputs, outputs)
+            self._store_node_snapshot(
+                root_pipeline_id, node_id, code, version, context_values, inputs, outputs
+            )
 
     def start_rollback(self, root_pipeline_id: str, node_id: str) -> None:
         """The engine parked the process at ``node_id``, which finished with a reservation: start it."""

@@ -61,7 +61,7 @@ def _walk(runtime: Any, record: RollbackRecord, retry_node_id: Optional[str], re
     """Roll back every node not done yet, in order; False when one failed (then the walk stops)."""
     graph = RollbackGraph(list(record.graph["nodes"]), [list(flow) for flow in record.graph["flows"]])
     done = dict(record.node_access_record)
-    for node_id in graph.topological_order():
+    for node_id in map(str, graph.topological_order()):
         if node_id in FLAGS or done.get(node_id):
             continue
         if node_id not in record.skip_rollback_nodes:
@@ -86,7 +86,7 @@ def _roll_back_node(runtime: Any, root_pipeline_id: str, node_id: str, rollback_
     for snapshot in snapshots:
         try:
             result = _call_rollback(runtime, snapshot, rollback_data)
-        except Exception:
+        except Exception:  # noqa: BLE001 - plugin code may raise anything: the node's rollback failed
             return f"rollback of node {node_id} raised:\n{traceback.format_exc()}"
         if not result:
             return f"rollback of node {node_id} returned False"
@@ -126,12 +126,21 @@ def rollback_message_unsent(runtime: Any, kwargs: Dict[str, Any], error: BaseExc
     if record is None or record.is_expired:
         return
     node_id = kwargs["node_id"] if kwargs.get("retry") else _next_node(record)
-    fail_rollback(runtime, record.root_pipeline_id, node_id, f"the rollback message could not be sent: {error!r}")
+    fail_rollback(
+        runtime, record.root_pipeline_id, node_id, f"the rollback message could not be sent: {error!r}"
+    )
 
 
 def _next_node(record: RollbackRecord) -> str:
+    """The node the walk would roll back next (the target when only skipped nodes are left)."""
     graph = RollbackGraph(list(record.graph["nodes"]), [list(flow) for flow in record.graph["flows"]])
-    pending = [n for n in graph.topological_order() if n not in FLAGS and not record.node_access_record.get(n)]
+    pending = [
+        node_id
+        for node_id in map(str, graph.topological_order())
+        if node_id not in FLAGS
+        and node_id not in record.skip_rollback_nodes
+        and not record.node_access_record.get(node_id)
+    ]
     return pending[0] if pending else record.target_node_id
 
 
@@ -139,11 +148,17 @@ def _finish(runtime: Any, record: RollbackRecord) -> None:
     """Every node is rolled back: clear the runs and go on from the target."""
     root = record.root_pipeline_id
     order = [node for node in record.graph["nodes"] if node not in FLAGS]
-    path = RollbackPath(graph=RollbackGraph(), order=order, other_nodes=list(record.other_nodes), fork_depth=0)
+    path = RollbackPath(
+        graph=RollbackGraph(), order=order, other_nodes=list(record.other_nodes), fork_depth=0
+    )
     steps = final_root_states(states.ROLLING_BACK, runtime._auto_continue_after_rollback())
     try:
-        restart_from_target(runtime, load_run(runtime, root), path, record.start_node_id, record.target_node_id, steps)
+        restart_from_target(
+            runtime, load_run(runtime, root), path, record.start_node_id, record.target_node_id, steps
+        )
     except RollbackError as err:
         # Only when the run was changed by hand meanwhile: nothing to retry, an operator's turn.
-        logger.error("pipeline %s was rolled back but can not go on from %s: %s", root, record.target_node_id, err)
+        logger.error(
+            "pipeline %s was rolled back but can not go on from %s: %s", root, record.target_node_id, err
+        )
         runtime.set_state(node_id=root, to_state=states.ROLL_BACK_FAILED)

@@ -169,7 +169,12 @@ class RollbackStorage(abc.ABC):
 
     @abc.abstractmethod
     def _create_reservation(
-        self, root_pipeline_id: str, start_node_id: str, target_node_id: str, mode: str, options: Dict[str, Any]
+        self,
+        root_pipeline_id: str,
+        start_node_id: str,
+        target_node_id: str,
+        mode: str,
+        options: Dict[str, Any],
     ) -> int:
         """Store a new live reservation; its id."""
 

@@ -184,8 +184,8 @@ class Store:
         # Rollback records (bamboo_engine.testing.imp.rollback), as the Django runtime's rollback models.
         self.rollback_tokens: Dict[str, Dict[str, str]] = {}
         self.node_snapshots: Dict[int, Dict[str, Any]] = {}
-        self.rollback_records: Dict[int, Dict[str, Any]] = {}
-        self.reservations: Dict[int, Dict[str, Any]] = {}
+        self.rollback_records: Dict[int, Any] = {}
+        self.reservations: Dict[int, Any] = {}
         self.rollback_ids = itertools.count(1)
         self._ids = {table: itertools.count(1) for table in _TABLES}
         self._unique: Dict[str, Dict[tuple, Any]] = {table: {} for table in _UNIQUE}

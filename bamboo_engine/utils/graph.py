@@ -6,7 +6,7 @@
 the order the nodes are rolled back.
 """
 
-from typing import Any, Dict, Hashable, Iterable, List, Optional, Sequence, Set
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set
 
 
 class Graph:
@@ -17,31 +17,28 @@ class Graph:
         flows: the edges; both ends must be among ``nodes``.
     """
 
-    def __init__(self, nodes: Sequence[Hashable], flows: Iterable[Sequence[Hashable]]) -> None:
+    def __init__(self, nodes: Sequence[Any], flows: Iterable[Sequence[Any]]) -> None:
         self.nodes = nodes
         self.flows = flows
-        self.path: List[Hashable] = []
+        self.path: List[Any] = []
         self.last_visited_node: Any = ""
-        self.graph: Dict[Hashable, List[Hashable]] = {node: [] for node in self.nodes}
+        self.graph: Dict[Any, List[Any]] = {node: [] for node in self.nodes}
         for source, target in self.flows:
             self.graph[source].append(target)
 
     def has_cycle(self) -> bool:
         """Whether the graph has a cycle; :attr:`path` then ends with one (see :meth:`get_cycle`)."""
         self.path = []
-        done: Set[Hashable] = set()
-        for node in self.nodes:
-            if node not in done and self._walk_from(node, done):
-                return True
-        return False
+        done: Set[Any] = set()
+        return any(node not in done and self._walk_from(node, done) for node in self.nodes)
 
-    def _walk_from(self, root: Hashable, done: Set[Hashable]) -> bool:
+    def _walk_from(self, root: Any, done: Set[Any]) -> bool:
         """Depth-first walk from ``root``; True once an edge leads back onto the current path.
 
         Iterative, so a long chain of nodes does not hit the recursion limit. On a cycle :attr:`path`
         holds the walk's current path followed by the node the closing edge leads to.
         """
-        on_path: Set[Hashable] = {root}
+        on_path: Set[Any] = {root}
         self.path = [root]
         self.last_visited_node = root
         pending = [iter(self.graph.get(root, ()))]
@@ -64,7 +61,7 @@ class Graph:
             pending.append(iter(self.graph.get(neighbor, ())))
         return False
 
-    def get_cycle(self) -> List[Hashable]:
+    def get_cycle(self) -> List[Any]:
         """One cycle as a closed walk (``[a, b, c, a]``), or ``[]`` when the graph has none."""
         if not self.has_cycle():
             return []
@@ -80,34 +77,32 @@ class RollbackGraph(Graph):
         flows: initial ``[source, target]`` edges (used as is, grows with :meth:`add_edge`).
     """
 
-    def __init__(
-        self, nodes: Optional[List[Hashable]] = None, flows: Optional[List[List[Hashable]]] = None
-    ) -> None:
+    def __init__(self, nodes: Optional[List[Any]] = None, flows: Optional[List[List[Any]]] = None) -> None:
         nodes = nodes if nodes is not None else []
         flows = flows if flows is not None else []
         super().__init__(nodes, flows)
-        self.nodes: List[Hashable] = nodes
-        self.flows: List[List[Hashable]] = flows
+        self.nodes: List[Any] = nodes
+        self.flows: List[List[Any]] = flows
         self.edges = self.build_edges()
 
-    def build_edges(self) -> Dict[Hashable, Set[Hashable]]:
+    def build_edges(self) -> Dict[Any, Set[Any]]:
         """``{source: {targets}}`` of :attr:`flows`."""
-        edges: Dict[Hashable, Set[Hashable]] = {}
+        edges: Dict[Any, Set[Any]] = {}
         for source, target in self.flows:
             edges.setdefault(source, set()).add(target)
         return edges
 
-    def add_node(self, node: Hashable) -> None:
+    def add_node(self, node: Any) -> None:
         if node not in self.nodes:
             self.nodes.append(node)
             self.graph[node] = []
 
-    def add_edge(self, source: Hashable, target: Hashable) -> None:
+    def add_edge(self, source: Any, target: Any) -> None:
         self.flows.append([source, target])
         self.edges.setdefault(source, set()).add(target)
         self.graph.setdefault(source, []).append(target)
 
-    def next(self, node: Hashable) -> Set[Hashable]:
+    def next(self, node: Any) -> Set[Any]:
         """The targets of ``node``'s edges (an empty set for a node without any)."""
         return self.edges.get(node, set())
 
@@ -118,7 +113,7 @@ class RollbackGraph(Graph):
             reversed_graph.add_edge(target, source)
         return reversed_graph
 
-    def in_degrees(self) -> Dict[Hashable, int]:
+    def in_degrees(self) -> Dict[Any, int]:
         """``{node: number of distinct sources of edges into it}``."""
         ingress = {node: 0 for node in self.nodes}
         for targets in self.edges.values():
@@ -126,7 +121,7 @@ class RollbackGraph(Graph):
                 ingress[target] = ingress.get(target, 0) + 1
         return ingress
 
-    def topological_order(self) -> List[Hashable]:
+    def topological_order(self) -> List[Any]:
         """Every node after all the nodes with an edge into it (ties in :attr:`nodes` order).
 
         Raises:
@@ -134,16 +129,20 @@ class RollbackGraph(Graph):
         """
         ingress = self.in_degrees()
         position = {node: index for index, node in enumerate(self.nodes)}
-        ready = sorted((node for node, count in ingress.items() if count == 0), key=position.get)
-        order: List[Hashable] = []
+
+        def placed(node: Any) -> int:
+            return position.get(node, len(position))
+
+        ready = sorted((node for node, count in ingress.items() if count == 0), key=placed)
+        order: List[Any] = []
         while ready:
             node = ready.pop(0)
             order.append(node)
-            for target in sorted(self.next(node), key=position.get):
+            for target in sorted(self.next(node), key=placed):
                 ingress[target] -= 1
                 if ingress[target] == 0:
                     ready.append(target)
-            ready.sort(key=position.get)
+            ready.sort(key=placed)
         if len(order) != len(self.nodes):
             raise ValueError(f"the graph has a cycle: {self.get_cycle()}")
         return order

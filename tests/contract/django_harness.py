@@ -25,7 +25,6 @@ import heapq
 import itertools
 import os
 import time
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
@@ -231,7 +230,9 @@ class DjangoSQLiteHarness(_RegistryHarness):
             PIPELINE_ENABLE_ROLLBACK=True, PIPELINE_ENABLE_AUTO_EXECUTE_WHEN_ROLL_BACKED=auto_continue
         )
         publish = self.consumer.publish
-        self.monkeypatch.setattr(rollback_module, "publish", lambda kwargs: publish(ROLLBACK_TASK_NAME, kwargs, {}))
+        self.monkeypatch.setattr(
+            rollback_module, "publish", lambda kwargs: publish(ROLLBACK_TASK_NAME, kwargs, {})
+        )
 
     def close(self) -> None:
         self.restore_settings()

@@ -391,7 +391,11 @@ class UndoService(Service):
         fail, events = data.get_one_of_inputs("fail"), ledger_lines(ledger)
         rolled_back = any(line["event"] == "rollback" for line in events)
         first_run = [line for line in events if line == {"event": "execute", "name": name}] == [events[-1]]
-        if fail == "always" or (fail == "until_rollback" and not rolled_back) or (fail == "first_run" and first_run):
+        if (
+            fail == "always"
+            or (fail == "until_rollback" and not rolled_back)
+            or (fail == "first_run" and first_run)
+        ):
             data.set_outputs("ex_data", f"{name} failed on purpose")
             return False
         return True

@@ -61,7 +61,10 @@ def test_token_rollback_of_a_serial_chain(rb, ledger):
     rb.wait_for_state(root, "FINISHED")
     # Latest first, each with what its run produced and the parent data it ran with; c failed: not undone.
     assert ledger.rollbacks() == ["b", "a"]
-    assert [e["outputs"]["made"] for e in ledger.rollback_of("b") + ledger.rollback_of("a")] == ["b-made", "a-made"]
+    assert [e["outputs"]["made"] for e in ledger.rollback_of("b") + ledger.rollback_of("a")] == [
+        "b-made",
+        "a-made",
+    ]
     assert all(e["parent"] == PARENT and e["rollback_data"] is None for e in ledger.rollback_of("a"))
     assert ledger.executions() == ["a", "b", "c", "a", "b", "c"]
     assert {node_states(rb, root)[n] for n in (a, b, c)} == {"FINISHED"}
@@ -104,7 +107,11 @@ def test_refusals_say_why(rb, ledger):
     rb.wait_for_state(c, "FAILED")
 
     refused(rb, rb.rollback_api("rollback", root, c, a, mode="SIDEWAYS"), "mode 'SIDEWAYS' is not supported")
-    refused(rb, rb.rollback_api("rollback", root, b, a), f"no process of pipeline {root} stopped at start node {b}")
+    refused(
+        rb,
+        rb.rollback_api("rollback", root, b, a),
+        f"no process of pipeline {root} stopped at start node {b}",
+    )
     refused(rb, rb.rollback_api("rollback", root, a, c), f"target node {c} is FAILED")
     refused(rb, rb.rollback_api("rollback", root, c, tree["start_event"]["id"] + "x"), "has not run")
     refused(rb, rb.rollback_api("rollback", "nope", c, a), "pipeline nope has no state")
@@ -145,7 +152,11 @@ def test_any_mode_across_regions_ends_the_stale_branch_processes(rb, ledger):
     old_version = rb.wait_callback_ready(ids["c1"])
 
     refused(rb, rb.rollback_api("rollback", root, ids["b2"], ids["a"], mode="ANY"), "different token regions")
-    allowed = ok(rb.rollback_api("get_allowed_rollback_node_id_list", root, ids["b2"], mode="ANY", skip_check_token=True))
+    allowed = ok(
+        rb.rollback_api(
+            "get_allowed_rollback_node_id_list", root, ids["b2"], mode="ANY", skip_check_token=True
+        )
+    )
     assert allowed == [ids["a"], ids["b1"]]
     ok(rb.rollback_api("rollback", root, ids["b2"], ids["a"], mode="ANY", skip_check_token=True))
 

@@ -88,7 +88,9 @@ def test_a_failing_rollback_stops_there_and_a_retry_goes_on(rb, ledger, how):
     assert expected in rb.outputs(a.id)["ex_data"] and a.id in rb.outputs(a.id)["ex_data"]
     assert ledger.rollbacks() == ["b", "a"] and ledger.executions() == ["a", "b", "c"]
 
-    refused(rb, rb.rollback_api("retry_rollback_failed_node", root, b.id), f"node {b.id} is ROLL_BACK_SUCCESS")
+    refused(
+        rb, rb.rollback_api("retry_rollback_failed_node", root, b.id), f"node {b.id} is ROLL_BACK_SUCCESS"
+    )
     refused(rb, rb.rollback_api("retry_rollback_failed_node", root, a.id, mode="ANY"), "nothing to retry")
     ok(rb.rollback_api("retry_rollback_failed_node", root, a.id, {"fixed": True}))
     rb.wait_for_state(root, "FINISHED")

@@ -40,7 +40,12 @@ def test_the_provision_example_rolls_back_on_real_services(it_session, rollback_
     inventory = tmp_path / "inventory.json"
     command = [sys.executable, "-m", "playground.provision", "--queue", QUEUE, "--inventory", str(inventory)]
     done = subprocess.run(
-        command, cwd=REPO_ROOT, env=it_session.env(**ROLLBACK_ENV), capture_output=True, text=True, timeout=300
+        command,
+        cwd=REPO_ROOT,
+        env=it_session.env(**ROLLBACK_ENV),
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, f"{done.stdout}{done.stderr}\nworker log:\n{rollback_worker.log_tail()}"
     assert "detached disk:web-1\n  deleted vm:web-1\n  created vm:web-1" in done.stdout

@@ -69,7 +69,9 @@ class Service(ABC):
     def setup_runtime_attributes(self, **attrs) -> None:
         """Give the service ``id``, ``version``, ``top_pipeline_id``, ``root_pipeline_id``, loops..."""
 
-    def rollback(self, data: ExecutionData, root_pipeline_data: ExecutionData, rollback_data: Any = None) -> bool:
+    def rollback(
+        self, data: ExecutionData, root_pipeline_data: ExecutionData, rollback_data: Any = None
+    ) -> bool:
         """Undo what a finished run did (``data`` and ``root_pipeline_data`` are the run's, as stored
         when it finished); False (or an exception) means the rollback failed. Nothing to undo by default.
         """

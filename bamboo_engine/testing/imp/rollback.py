@@ -34,7 +34,7 @@ class RollbackMixin(StoreBacked, RollbackRules):
         return bool(self.config_overrides.get(AUTO_CONTINUE_SETTING, True))
 
     def _put(self, table: Dict[Any, Any], key: Any, value: Any) -> None:
-        """``table[key] = value`` (``_MISSING``: remove the key), undone with the current store transaction."""
+        """``table[key] = value`` (``_MISSING``: remove the key), undone with the store transaction."""
         with self._store.lock:
             old = table.get(key, _MISSING)
             _restore(table, key, value)
@@ -78,7 +78,8 @@ class RollbackMixin(StoreBacked, RollbackRules):
             rows = [
                 row
                 for row in self._store.node_snapshots.values()
-                if (row["root_pipeline_id"], row["node_id"]) == (root_pipeline_id, node_id) and not row["rolled_back"]
+                if (row["root_pipeline_id"], row["node_id"]) == (root_pipeline_id, node_id)
+                and not row["rolled_back"]
             ]
         return [self._snapshot(row) for row in sorted(rows, key=lambda row: row["id"], reverse=True)]
 
@@ -156,7 +157,12 @@ class RollbackMixin(StoreBacked, RollbackRules):
     # -- reservations ----------------------------------------------------------------------------
 
     def _create_reservation(
-        self, root_pipeline_id: str, start_node_id: str, target_node_id: str, mode: str, options: Dict[str, Any]
+        self,
+        root_pipeline_id: str,
+        start_node_id: str,
+        target_node_id: str,
+        mode: str,
+        options: Dict[str, Any],
     ) -> int:
         reservation_id = next(self._store.rollback_ids)
         reservation = Reservation(
@@ -184,7 +190,9 @@ class RollbackMixin(StoreBacked, RollbackRules):
             reservation = self._store.reservations.get(reservation_id)
             if reservation is None or reservation.is_expired:
                 return False
-            self._put(self._store.reservations, reservation_id, dataclasses.replace(reservation, is_expired=True))
+            self._put(
+                self._store.reservations, reservation_id, dataclasses.replace(reservation, is_expired=True)
+            )
             return True
 
     # -- engine records --------------------------------------------------------------------------

@@ -45,13 +45,21 @@ def rollback(
         options: ``skip_check_token=True`` lets an ANY rollback cross token regions.
     """
     operations.rollback(
-        BambooDjangoRuntime(), root_pipeline_id, start_node_id, target_node_id, skip_rollback_nodes, mode, **options
+        BambooDjangoRuntime(),
+        root_pipeline_id,
+        start_node_id,
+        target_node_id,
+        skip_rollback_nodes,
+        mode,
+        **options,
     )
 
 
 @ensure_return_pipeline_contrib_api_result
 @_refusals_as_rollback_exception
-def reserve_rollback(root_pipeline_id: str, start_node_id: str, target_node_id: str, mode: str = TOKEN, **options):
+def reserve_rollback(
+    root_pipeline_id: str, start_node_id: str, target_node_id: str, mode: str = TOKEN, **options
+):
     """Roll back to ``target_node_id`` as soon as the running activity ``start_node_id`` finishes."""
     operations.reserve_rollback(
         BambooDjangoRuntime(), root_pipeline_id, start_node_id, target_node_id, mode, **options
@@ -60,25 +68,31 @@ def reserve_rollback(root_pipeline_id: str, start_node_id: str, target_node_id: 
 
 @ensure_return_pipeline_contrib_api_result
 @_refusals_as_rollback_exception
-def cancel_reserved_rollback(root_pipeline_id: str, start_node_id: str, target_node_id: str, mode: str = TOKEN):
+def cancel_reserved_rollback(
+    root_pipeline_id: str, start_node_id: str, target_node_id: str, mode: str = TOKEN
+):
     """Cancel a reservation before its start node finishes."""
-    operations.cancel_reserved_rollback(BambooDjangoRuntime(), root_pipeline_id, start_node_id, target_node_id, mode)
+    operations.cancel_reserved_rollback(
+        BambooDjangoRuntime(), root_pipeline_id, start_node_id, target_node_id, mode
+    )
 
 
 @ensure_return_pipeline_contrib_api_result
 @_refusals_as_rollback_exception
-def retry_rollback_failed_node(root_pipeline_id: str, node_id: str, retry_data: dict = None, mode: str = TOKEN):
+def retry_rollback_failed_node(
+    root_pipeline_id: str, node_id: str, retry_data: dict = None, mode: str = TOKEN
+):
     """Go on with a TOKEN rollback that failed at ``node_id``; its ``rollback()`` gets ``retry_data``."""
     operations.retry_rollback_failed_node(BambooDjangoRuntime(), root_pipeline_id, node_id, retry_data, mode)
 
 
 @ensure_return_pipeline_contrib_api_result
 @_refusals_as_rollback_exception
-def get_allowed_rollback_node_id_list(root_pipeline_id: str, start_node_id: str, mode: str = TOKEN, **options):
+def get_allowed_rollback_node_id_list(
+    root_pipeline_id: str, start_node_id: str, mode: str = TOKEN, **options
+):
     """``.data``: the activities a rollback from ``start_node_id`` may go back to, in the order they ran."""
     found: List[str] = operations.get_allowed_rollback_node_id_list(
         BambooDjangoRuntime(), root_pipeline_id, start_node_id, mode, **options
     )
     return found
-
-

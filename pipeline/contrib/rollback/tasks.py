@@ -26,6 +26,10 @@ _DELIVERY = {
 
 
 @shared_task(name=ROLLBACK_TASK_NAME, **_DELIVERY)
-def token_rollback(snapshot_id: Any, node_id: str = START_FLAG, retry: bool = False, retry_data: Any = None) -> None:
+def token_rollback(
+    snapshot_id: Any, node_id: str = START_FLAG, retry: bool = False, retry_data: Any = None
+) -> None:
     """Walk the rollback ``snapshot_id`` (from ``node_id`` with ``retry_data`` when ``retry``)."""
-    BambooDjangoRuntime().run_rollback_message(snapshot_id, node_id=node_id, retry=retry, retry_data=retry_data)
+    BambooDjangoRuntime().run_rollback_message(
+        snapshot_id, node_id=node_id, retry=retry, retry_data=retry_data
+    )

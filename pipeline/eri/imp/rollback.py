@@ -1,8 +1,8 @@
 """RollbackMixin: the shared rollback rules (``bamboo_engine.rollback``) on the models of the rollback app.
 
 Rollback records live in ``pipeline.contrib.rollback``'s models, found by app label (``rollback``) when
-first needed, so the runtime does not import the app's models and works without the app: the engine's rollback calls
-then only log a warning, and reading rollback records finds none. Rollback messages go to
+first needed, so the runtime does not import the app's models and works without the app: the engine's
+rollback calls then only log a warning, and reading rollback records finds none. Rollback messages go to
 ``ROLLBACK_QUEUE`` once the surrounding transaction committed; one that cannot be sent leaves its
 rollback failed and retryable instead of waiting forever.
 """
@@ -30,8 +30,13 @@ logger = logging.getLogger(__name__)
 APP_LABEL = "rollback"
 APP_NAME = "pipeline.contrib.rollback"
 
-_RECORD_FIELDS = ("graph", "node_access_record", "skip_rollback_nodes", "other_nodes")
-_RUN_MODELS = (models.State, models.Schedule, models.ExecutionData, models.CallbackData, models.ExecutionHistory)
+_RUN_MODELS = (
+    models.State,
+    models.Schedule,
+    models.ExecutionData,
+    models.CallbackData,
+    models.ExecutionHistory,
+)
 
 
 def _model(name: str) -> Any:
@@ -60,9 +65,11 @@ def _record(row: Any) -> RollbackRecord:
         root_pipeline_id=row.root_pipeline_id,
         start_node_id=row.start_node_id,
         target_node_id=row.target_node_id,
+        graph=json.loads(row.graph or "{}"),
+        node_access_record=json.loads(row.node_access_record or "{}"),
+        skip_rollback_nodes=json.loads(row.skip_rollback_nodes or "[]"),
+        other_nodes=json.loads(row.other_nodes or "[]"),
         is_expired=row.is_expired,
-        **{name: json.loads(getattr(row, name) or "null") or {} for name in _RECORD_FIELDS[:2]},
-        **{name: json.loads(getattr(row, name) or "null") or [] for name in _RECORD_FIELDS[2:]},
     )
 
 
@@ -221,7 +228,12 @@ class RollbackMixin(StorageMixin, RollbackRules):
     # -- reservations ----------------------------------------------------------------------------
 
     def _create_reservation(
-        self, root_pipeline_id: str, start_node_id: str, target_node_id: str, mode: str, options: Dict[str, Any]
+        self,
+        root_pipeline_id: str,
+        start_node_id: str,
+        target_node_id: str,
+        mode: str,
+        options: Dict[str, Any],
     ) -> int:
         row = _model("RollbackPlan").objects.create(
             root_pipeline_id=root_pipeline_id,
