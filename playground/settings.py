@@ -167,10 +167,9 @@ for _custom_queue in filter(None, os.environ.get("BAMBOO_QUEUES", "").split(",")
 PIPELINE_ENABLE_ROLLBACK = os.environ.get("BAMBOO_ENABLE_ROLLBACK", "0") == "1"
 PIPELINE_ENABLE_AUTO_EXECUTE_WHEN_ROLL_BACKED = os.environ.get("BAMBOO_ROLLBACK_AUTO_CONTINUE", "1") == "1"
 ROLLBACK_QUEUE = os.environ.get("BAMBOO_ROLLBACK_QUEUE", "rollback")
-for _rollback_queue in dict.fromkeys(
-    [ROLLBACK_QUEUE, *os.environ.get("BAMBOO_ROLLBACK_QUEUES", "").split(",")]
-):
-    if _rollback_queue:
+_rollback_queues = [ROLLBACK_QUEUE, *os.environ.get("BAMBOO_ROLLBACK_QUEUES", "").split(",")]
+for _rollback_queue in dict.fromkeys(filter(None, _rollback_queues)):
+    if all(queue.name != _rollback_queue for queue in CELERY_QUEUES):  # the list is shared: once each
         CELERY_QUEUES.extend(rollback_queues(_rollback_queue))
 CELERY_TASK_QUEUES = CELERY_QUEUES
 CELERY_TASK_ROUTES = QueueResolver("").routes_config()

@@ -246,8 +246,12 @@ def get_allowed_rollback_node_id_list(
 
 
 def _plannable(view: RunView, target_id: str, start_id: str) -> bool:
+    """Whether a rollback from ``start_id`` (stopped there, or running it) could go back to ``target_id``."""
+    at_start = [p for p in view.processes if p.current_node_id == start_id and not p.dead]
     try:
-        plan_path(view.nodes, view.root_pipeline_id, start_id, target_id)
+        path = plan_path(view.nodes, view.root_pipeline_id, start_id, target_id)
+        if at_start:
+            checks.process_to_restart(view, at_start[0], path, view.nodes[target_id])
     except RollbackError:
         return False
     return True
