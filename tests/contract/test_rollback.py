@@ -220,3 +220,26 @@ def test_rollback_over_a_whole_subprocess_undoes_its_activities(rb, ledger):
     rb.wait_for_state(root, "FINISHED")
     assert ledger.rollbacks() == ["x2", "x1", "a"]
     assert ledger.executions() == ["a", "x1", "x2", "c", "a", "x1", "x2", "c"]
+
+
+def test_any_mode_goes_out_of_a_subprocess_but_not_into_one_that_ended(rb, ledger):
+    x1, x2 = ledger.undo("x1"), ledger.undo("x2", fail="first_run")
+    a = ledger.undo("a")
+    root = rb.start(linear_tree(a, subprocess(x1, x2)))
+    rb.wait_for_state(x2.id, "FAILED")
+
+    ok(rb.rollback_api("rollback", root, x2.id, a.id, mode="ANY", skip_check_token=True))
+    rb.wait_for_state(root, "FINISHED")
+    assert ledger.executions() == ["a", "x1", "x2", "a", "x1", "x2"]
+
+    y1, d = ledger.undo("y1"), ledger.undo("d", fail="always")
+    second = rb.start(linear_tree(subprocess(y1), d))
+    rb.wait_for_state(d.id, "FAILED")
+    refused(
+        rb,
+        rb.rollback_api("rollback", second, d.id, y1.id, mode="ANY", skip_check_token=True),
+        "which was left before start node",
+    )
+    assert y1.id not in ok(
+        rb.rollback_api("get_allowed_rollback_node_id_list", second, d.id, mode="ANY", skip_check_token=True)
+    )
