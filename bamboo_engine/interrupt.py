@@ -35,6 +35,18 @@ __all__ = [
 ]
 
 
+def is_interrupt_error(runtime: Any, err: BaseException) -> bool:
+    """Whether ``err`` is one of ``runtime.interrupt_errors()``: a storage hiccup the step is re-sent for.
+
+    A runtime without that method has no interrupt errors.
+    """
+    try:
+        errors = tuple(runtime.interrupt_errors())
+    except Exception:  # noqa: BLE001 - no such method: nothing counts as an interrupt
+        return False
+    return bool(errors) and isinstance(err, errors)
+
+
 class InterruptException(Exception):
     """The current step was interrupted and re-dispatched; the worker must stop processing it."""
 
@@ -161,7 +173,7 @@ class Interrupter:
         except InterruptException:
             raise
         except Exception as err:
-            if not isinstance(err, tuple(self.runtime.interrupt_errors())):
+            if not is_interrupt_error(self.runtime, err):
                 raise
             self.interrupt(err)
 

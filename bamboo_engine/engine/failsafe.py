@@ -34,8 +34,8 @@ from bamboo_engine.eri.models.event import HookType
 from bamboo_engine.eri.models.node import Node
 from bamboo_engine.exceptions import InvalidOperationError, StateVersionNotMatchError
 from bamboo_engine.handler import atomic_step
-from bamboo_engine.handlers._common import count_failed, is_interrupt_error
-from bamboo_engine.interrupt import InterruptException
+from bamboo_engine.handlers._common import count_failed
+from bamboo_engine.interrupt import InterruptException, is_interrupt_error
 from bamboo_engine.metrics import ENGINE_UNEXPECTED_EXCEPTION_COUNT, inc_counter
 
 logger = logging.getLogger("bamboo_engine")

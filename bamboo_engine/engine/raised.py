@@ -3,7 +3,7 @@
 import contextlib
 from typing import Any, Iterator
 
-from bamboo_engine.interrupt import InterruptException
+from bamboo_engine.interrupt import InterruptException, is_interrupt_error
 from bamboo_engine.metrics import inc_counter
 
 
@@ -21,14 +21,6 @@ def count_raised(runtime: Any, counter: Any, type_label: str) -> Iterator[None]:
     except InterruptException:
         raise
     except Exception as err:
-        if not _is_interrupt_error(runtime, err):
+        if not is_interrupt_error(runtime, err):
             inc_counter(counter, type=type_label)
         raise
-
-
-def _is_interrupt_error(runtime: Any, err: Exception) -> bool:
-    try:
-        errors = tuple(runtime.interrupt_errors())
-    except Exception:  # noqa: BLE001 - a runtime without the method has no interrupt errors
-        return False
-    return bool(errors) and isinstance(err, errors)

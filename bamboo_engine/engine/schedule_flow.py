@@ -21,7 +21,7 @@ from bamboo_engine.eri.models.handler import ScheduleResult
 from bamboo_engine.eri.models.node import Node
 from bamboo_engine.eri.models.runtime import CallbackData, ProcessInfo, Schedule, ScheduleType, State
 from bamboo_engine.handler import HandlerFactory, NodeHandler, StepMemo, atomic_step
-from bamboo_engine.interrupt import ScheduleInterrupter, ScheduleKeyPoint
+from bamboo_engine.interrupt import ScheduleInterrupter, ScheduleKeyPoint, is_interrupt_error
 from bamboo_engine.metrics import (
     ENGINE_NODE_SCHEDULE_TIME,
     ENGINE_SCHEDULE_EXCEPTION_COUNT,
@@ -143,7 +143,7 @@ class ScheduleStep:
         try:
             yield
         except Exception as err:
-            if isinstance(err, tuple(self.runtime.interrupt_errors())):
+            if is_interrupt_error(self.runtime, err):
                 self._wait_quietly()
             raise
 

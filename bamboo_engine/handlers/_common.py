@@ -209,15 +209,6 @@ def count_exception(node: Node, phase: str) -> None:
     inc_counter(_EXCEPTION_COUNTERS[phase], type=node_type_label(node))
 
 
-def is_interrupt_error(runtime, err: BaseException) -> bool:
-    """Whether ``err`` is one of ``runtime.interrupt_errors()`` (those must reach the engine)."""
-    try:
-        errors = tuple(runtime.interrupt_errors())
-    except Exception:  # noqa: BLE001 - a runtime without the method has no interrupt errors
-        return False
-    return bool(errors) and isinstance(err, errors)
-
-
 def loop_inputs(loop: int, inner_loop: int) -> Dict[str, int]:
     """``_loop``/``_inner_loop`` as injected into inputs (with ``RERUN_INDEX_OFFSET``)."""
     offset = Settings.RERUN_INDEX_OFFSET

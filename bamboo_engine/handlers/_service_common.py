@@ -13,7 +13,8 @@ from bamboo_engine.eri.models.node import ServiceActivity as ServiceActivityNode
 from bamboo_engine.eri.models.runtime import CallbackData, ExecutionData, ProcessInfo
 from bamboo_engine.exceptions import UnstorableValueError
 from bamboo_engine.handler import INNER_LOOP_KEY, LOOP_KEY, NodeHandler
-from bamboo_engine.handlers._common import count_exception, is_interrupt_error, settle_node
+from bamboo_engine.handlers._common import count_exception, settle_node
+from bamboo_engine.interrupt import is_interrupt_error
 
 logger = logging.getLogger("bamboo_engine")
 
