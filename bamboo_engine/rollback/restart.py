@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Sequence
 
 from bamboo_engine import states
 from bamboo_engine.eri.rules.storage import PROCESS, In
+from bamboo_engine.exceptions import RollbackError
 from bamboo_engine.rollback.checks import RunView, descendants, process_to_restart, stopped_process
 from bamboo_engine.rollback.paths import RollbackPath
 
@@ -53,10 +54,18 @@ def restart_from_target(
         RollbackError: no process stopped at the start node, or the target's pipeline was left.
     """
     root = view.root_pipeline_id
-    process, stack = process_to_restart(view, stopped_process(view, start_id), path, view.nodes[target_id])
-    stale = [child.id for child in descendants(view, process.id)]
+    stopped = stopped_process(view, start_id)
+    process, stack = process_to_restart(view, stopped, path, view.nodes[target_id])
+    stale = [child.id for child in descendants(view, process.id) if child.id != stopped.id]
     cleared = path.cleared
     with runtime._transaction():
+        # First, so that of two rollbacks racing from the same stop only one goes on.
+        _claim(
+            runtime,
+            stopped.id,
+            start_id,
+            restart_changes(target_id, stack) if stopped is process else {"dead": True},
+        )
         for name in root_states:
             runtime.set_state(node_id=root, to_state=name)
         runtime._clear_node_runs(cleared)
@@ -71,7 +80,19 @@ def restart_from_target(
         if stale:
             # Processes forked on the way: the target's process forks again when it gets there.
             runtime._update_rows(PROCESS, {"id": In(stale)}, {"dead": True})
-        runtime._update_rows(PROCESS, {"id": process.id}, restart_changes(target_id, stack))
+        if process is not stopped:
+            runtime._update_rows(PROCESS, {"id": process.id}, restart_changes(target_id, stack))
         runtime.execute(
             process_id=process.id, node_id=target_id, root_pipeline_id=root, parent_pipeline_id=stack[-1]
         )
+
+
+def _claim(runtime: Any, process_id: int, start_id: str, changes: Dict[str, Any]) -> None:
+    """Apply ``changes`` to the process still parked at ``start_id``.
+
+    Raises:
+        RollbackError: it is not parked there any more (another rollback took it first).
+    """
+    where = {"id": process_id, "current_node_id": start_id, "dead": False}
+    if not runtime._update_rows(PROCESS, where, changes):
+        raise RollbackError(f"rollback refused: the process stopped at {start_id} went on meanwhile")

@@ -8,6 +8,9 @@ from bamboo_engine.engine import Engine
 from bamboo_engine.engine.hooks import NodeFinisher
 from bamboo_engine.exceptions import RollbackError
 from bamboo_engine.rollback import operations
+from bamboo_engine.rollback.checks import load_run
+from bamboo_engine.rollback.paths import plan_path
+from bamboo_engine.rollback.restart import restart_from_target
 from tests.contract.harness import InMemoryHarness
 from tests.contract.rollback_support import Ledger, node_states
 from tests.contract.services import register_all
@@ -121,3 +124,14 @@ def test_a_restart_that_fails_half_way_leaves_everything_as_it_was(rb, ledger, m
     assert rb.runtime._pending_node_snapshots(root, a) and rb.runtime.store.rollback_records == {}
     assert rb.runtime._process_rows(root)[0].current_node_id == c
     assert rb.runtime.get_execution_data_outputs(b)["made"] == "b-made"
+
+
+def test_of_two_rollbacks_from_the_same_stop_only_one_goes_on(rb, ledger):
+    root, a, b, c = _failed_chain(rb, ledger, fail="always")
+    stale_view = load_run(rb.runtime, root)  # what a second caller read before the first one committed
+    path = plan_path(stale_view.nodes, root, c, a)
+    operations.rollback(rb.runtime, root, c, b, mode="ANY")
+    with pytest.raises(RollbackError, match=f"the process stopped at {c} went on meanwhile"):
+        restart_from_target(rb.runtime, stale_view, path, c, a, [])
+    rb.run_until_idle()
+    assert ledger.executions() == ["a", "b", "c", "b", "c"]
