@@ -33,7 +33,7 @@ WORKER_STOP_TIMEOUT = 30.0
 #: Queue suffixes every session declares (each worker consumes one of them, see docs/workers.md).
 SESSION_QUEUES = ("gv", "ct", "crash", "hb", "mp", "pl", "plw", "prom", "aq", "rb", "rbm", "rbi")
 #: Rollback queues the session declares besides the default ``rollback`` (a worker of its own each).
-SESSION_ROLLBACK_QUEUES = ("rollback_rb", "rollback_rbm", "rollback_rbi")
+SESSION_ROLLBACK_QUEUES = ("rollback_rb", "rollback_rbm")
 _SESSION_NAME = re.compile(r"^bamboo_test_(\d+)_[0-9a-f]+$")
 
 
