@@ -390,7 +390,8 @@ class UndoService(Service):
         data.set_outputs("made", f"{name}-made")
         fail, events = data.get_one_of_inputs("fail"), ledger_lines(ledger)
         rolled_back = any(line["event"] == "rollback" for line in events)
-        first_run = [line for line in events if line == {"event": "execute", "name": name}] == [events[-1]]
+        # Counted, not compared with the last line: a parallel branch may append between the two.
+        first_run = events.count({"event": "execute", "name": name}) == 1
         if (
             fail == "always"
             or (fail == "until_rollback" and not rolled_back)
