@@ -70,6 +70,10 @@ class StateVersionNotMatchError(EngineException):
     """A state change quoted a version that is no longer current."""
 
 
+class RollbackError(EngineException):
+    """A rollback (or its reservation, cancel or retry) is refused; the message says why."""
+
+
 class TreeInvalidException(EngineException):
     """The pipeline tree is malformed."""
 

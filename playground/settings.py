@@ -22,12 +22,16 @@ Configured by environment variables (read once, when Django loads this module):
   with what the runtime sets by itself (docs/workers.md). Used by tests and the chaos suite.
 * ``BAMBOO_DELIVERY_LEASE_SECONDS``: ``BAMBOO_DJANGO_ERI_DELIVERY_LEASE_SECONDS`` (default 30), e.g. a
   short lease for crash tests.
+* ``BAMBOO_ENABLE_ROLLBACK=1``: ``PIPELINE_ENABLE_ROLLBACK``; ``BAMBOO_ROLLBACK_AUTO_CONTINUE=0``: a pipeline
+  rolled back waits for ``resume_pipeline``; ``BAMBOO_ROLLBACK_QUEUE``: ``ROLLBACK_QUEUE`` (default
+  ``rollback``); ``BAMBOO_ROLLBACK_QUEUES``: more rollback queue names to declare.
 """
 
 import os
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlparse
 
+from pipeline.contrib.rollback.queues import queues as rollback_queues
 from pipeline.eri.celery.queues import *  # noqa: F403 - the documented recipe; brings CELERY_QUEUES
 from pipeline.eri.celery.queues import CELERY_QUEUES, QueueResolver
 
@@ -168,6 +172,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 for _custom_queue in filter(None, os.environ.get("BAMBOO_QUEUES", "").split(",")):
     CELERY_QUEUES.extend(QueueResolver(_custom_queue).queues())
+
+# Rollback (pipeline.contrib.rollback, docs/rollback.md): off unless BAMBOO_ENABLE_ROLLBACK=1. Workers
+# consume ROLLBACK_QUEUE next to er_execute/er_schedule; BAMBOO_ROLLBACK_QUEUES declares more names.
+PIPELINE_ENABLE_ROLLBACK = os.environ.get("BAMBOO_ENABLE_ROLLBACK", "0") == "1"
+PIPELINE_ENABLE_AUTO_EXECUTE_WHEN_ROLL_BACKED = os.environ.get("BAMBOO_ROLLBACK_AUTO_CONTINUE", "1") == "1"
+ROLLBACK_QUEUE = os.environ.get("BAMBOO_ROLLBACK_QUEUE", "rollback")
+_rollback_queues = [ROLLBACK_QUEUE, *os.environ.get("BAMBOO_ROLLBACK_QUEUES", "").split(",")]
+for _rollback_queue in dict.fromkeys(filter(None, _rollback_queues)):
+    if all(queue.name != _rollback_queue for queue in CELERY_QUEUES):  # the list is shared: once each
+        CELERY_QUEUES.extend(rollback_queues(_rollback_queue))
 CELERY_TASK_QUEUES = CELERY_QUEUES
 CELERY_TASK_ROUTES = QueueResolver("").routes_config()
 CELERY_TASK_DEFAULT_PRIORITY = 100

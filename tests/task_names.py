@@ -14,5 +14,6 @@ OUR_TASKS = frozenset(
         "pipeline.contrib.node_timer_event.tasks.dispatch_expired_nodes",
         "pipeline.contrib.node_timer_event.tasks.execute_node_timer_event_action",
         "pipeline.contrib.node_timer_event.tasks.scan_node_timer_event_pool",
+        "pipeline.contrib.rollback.tasks.token_rollback",
     }
 )

@@ -3,7 +3,8 @@
 A *token* names the region a node runs in: the main line of a pipeline is one region, and every branch
 of a Parallel/ConditionalParallel gateway is a new region (nested gateways nest regions). A diverging
 gateway and its converge gateway belong to the enclosing region; exclusive branches keep the region of
-their gateway. Rollback in TOKEN mode is only allowed between nodes that share a token.
+their gateway; the child tree of a subprocess has regions of its own. Rollback in TOKEN mode is only
+allowed between nodes that share a token.
 """
 
 from typing import Dict, List, Set
@@ -132,7 +133,15 @@ def inject_pipeline_token(node, tree, node_token_map, token):
 
 
 def generate_pipeline_token(tree: dict) -> Dict[str, str]:
-    """``{node_id: token}`` for every node of the tree (top level only): one token per region."""
+    """``{node_id: token}`` for every node of the tree and of its subprocesses: one token per region.
+
+    A SubProcess/SubCanvas node belongs to the region it runs in; the nodes of its child tree get regions
+    of their own (the child's main line is a new region), so a subprocess is never in the region of the
+    nodes around it.
+    """
     node_token_map: Dict[str, str] = {}
     inject_pipeline_token(tree["start_event"]["id"], tree, node_token_map, unique_id("t"))
+    for activity in tree["activities"].values():
+        if "pipeline" in activity:
+            node_token_map.update(generate_pipeline_token(activity["pipeline"]))
     return node_token_map

@@ -164,8 +164,8 @@ class NodeFinisher:
                 hook (a plugin receives it only if its ``node_finish`` takes ``callback_data``).
 
         Returns:
-            False when the process must stop here (a reserved rollback starts from this node; the
-            process has been ended), else True.
+            False when the process must stop here (a rollback is reserved on this node: the caller
+            hands over with :meth:`start_reserved_rollback`), else True.
         """
         self.runtime.node_finish(self.root_pipeline_id, node.id)
         if node.type in _END_EVENT_TYPES and node.parent_pipeline_id != self.root_pipeline_id:
@@ -183,11 +183,24 @@ class NodeFinisher:
         if node.type != NodeType.ServiceActivity or not self._rollback_on():
             return True
         self._save_snapshot(node)
-        return not node.reserve_rollback
+        return not self._reserved(node)
+
+    def _reserved(self, node: Node) -> bool:
+        """Whether a rollback is reserved on ``node``, read again when the step's copy says no.
+
+        A reservation is written by the rollback api while the node runs, possibly after this step read
+        the node; the api checks the node is still RUNNING after its write, so reading again after the
+        node finished makes every reservation either seen here or refused there.
+        """
+        return node.reserve_rollback or self.runtime.get_node(node.id).reserve_rollback
 
     def start_reserved_rollback(self, process_id: int, node: Node) -> None:
-        """End the process and hand over to the rollback reserved on ``node``."""
-        self.runtime.die(process_id)
+        """Park the process at ``node`` and hand over to the rollback reserved there.
+
+        The rollback runs the pipeline again from its target with this process, or sends it on to the
+        next node when the reservation is gone by now.
+        """
+        self.runtime.sleep(process_id)
         self.runtime.start_rollback(self.root_pipeline_id, node.id)
 
     def _rollback_on(self) -> bool:
@@ -199,12 +212,13 @@ class NodeFinisher:
 
     def _save_snapshot(self, node: Node) -> None:
         data = execution_data_or_empty(self.runtime, node.id)
+        # The root pipeline's inputs: what the service got as ``parent_data``, which its rollback gets too.
         self.runtime.set_node_snapshot(
             root_pipeline_id=self.root_pipeline_id,
             node_id=node.id,
             code=node.code,  # type: ignore[attr-defined]
             version=node.version,  # type: ignore[attr-defined]
-            context_values={cv.key: cv.value for cv in self.runtime.get_context(self.root_pipeline_id)},
+            context_values=root_pipeline_inputs(self.runtime, self.root_pipeline_id),
             inputs=dict(data.inputs or {}),
             outputs=dict(data.outputs or {}),
         )

@@ -122,6 +122,12 @@ class ServiceAdapter(ERIService):
         payload = _callback_payload(callback_data)
         return self._call("schedule", data, root_pipeline_data, payload, announce=announce)
 
+    def rollback(
+        self, data: ExecutionData, root_pipeline_data: ExecutionData, rollback_data: Any = None
+    ) -> bool:
+        """The plugin's ``rollback(data, parent_data, rollback_data)`` (contrib rollback calls it)."""
+        return self._call("rollback", data, root_pipeline_data, rollback_data)
+
     def before_execute(self, data: DataObject, parent_data: DataObject) -> None:
         """Called with the very DataObjects the plugin's ``execute`` then receives; does nothing here.
 

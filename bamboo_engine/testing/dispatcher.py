@@ -28,7 +28,7 @@ class Task:
 
     Attributes:
         seq: dispatch order (unique).
-        kind: ``"execute"`` or ``"schedule"``.
+        kind: ``"execute"``, ``"schedule"`` or ``"rollback"``.
         kwargs: the message's keyword arguments, as a Celery task would receive them.
         due: the clock time from which the task may run.
         error: the exception the task raised, if any.

@@ -181,9 +181,12 @@ class Store:
         self.context_values: Dict[str, Dict[str, ContextValueRecord]] = {}
         self.context_outputs: Dict[str, List[str]] = {}
         self.histories: Dict[int, HistoryRecord] = {}
-        self.node_snapshots: List[dict] = []
-        self.pipeline_tokens: Dict[str, str] = {}
-        self.rollback_requests: List[Tuple[str, str]] = []
+        # Rollback records (bamboo_engine.testing.imp.rollback), as the Django runtime's rollback models.
+        self.rollback_tokens: Dict[str, Dict[str, str]] = {}
+        self.node_snapshots: Dict[int, Dict[str, Any]] = {}
+        self.rollback_records: Dict[int, Any] = {}
+        self.reservations: Dict[int, Any] = {}
+        self.rollback_ids = itertools.count(1)
         self._ids = {table: itertools.count(1) for table in _TABLES}
         self._unique: Dict[str, Dict[tuple, Any]] = {table: {} for table in _UNIQUE}
         self._undo: Optional[List[Callable[[], None]]] = None
@@ -251,6 +254,29 @@ class Store:
             if not conditions:
                 return [r for r in candidates if r is not None]
             return [r for r in candidates if r is not None and all(_holds(r, c, v) for c, v in conditions)]
+
+    def delete(self, table: str, where: Dict[str, Any]) -> int:
+        """Remove the records matching ``where``; how many matched."""
+        name, _, key_column = _TABLES[table]
+        with self.lock:
+            matched = self.matching(table, where)
+            for record in matched:
+                key = getattr(record, key_column)
+                unique = self._unique_key(table, vars(record))
+                self._drop(table, key, unique)
+                self._remember_undo(functools.partial(self._put_back, table, key, record, unique))
+            return len(matched)
+
+    def _put_back(self, table: str, key: Any, record: Any, unique: Optional[tuple]) -> None:
+        getattr(self, _TABLES[table][0])[key] = record
+        if unique is not None:
+            self._unique[table][unique] = key
+
+    def on_undo(self, undo: Callable[[], None]) -> None:
+        """Run ``undo`` if the current transaction fails (for writes outside :meth:`insert`/:meth:`update`;
+        nothing outside a transaction)."""
+        with self.lock:
+            self._remember_undo(undo)
 
     def find_unique(self, table: str, values: Tuple[Any, ...]) -> Optional[Any]:
         """The record whose unique key (:data:`_UNIQUE`) is ``values``, or None."""

@@ -8,10 +8,11 @@ object of a worker process and emptied by :meth:`RuntimeCache.clear`:
 * **Node details** (an LRU of ``BAMBOO_DJANGO_ERI_NODE_CACHE_SIZE`` entries). A node does not change after
   ``prepare_run_pipeline``, with two exceptions, and the nodes they can change are never kept:
   loop-enabled nodes (``update_node_loop_times``, from any worker) and, when ``PIPELINE_ENABLE_ROLLBACK``
-  is on, service activities (a reserved rollback writes ``reserve_rollback`` into the stored detail while
-  the node runs, from whatever process serves the API: a copy kept by a worker would never see it). A
-  write through this runtime (``update_node_loop_times``) also forgets its node here. Changing either
-  setting at run time (``override_settings``) forgets every node.
+  is on, service activities (``pipeline.contrib.rollback``'s reserve and cancel write ``reserve_rollback``
+  into the stored detail while the node runs, from whatever process serves the API: a copy kept by a
+  worker would never see it). A write through this runtime (``update_node_loop_times``,
+  ``set_reserve_rollback``) also forgets its node here. Changing either setting at run time
+  (``override_settings``) forgets every node.
 * **Routes**: process id → ``(queue, priority)``. Set when the process is created (the run's options, or
   its parent's for a forked child) and never updated.
 * **Root pipeline inputs** (``root_pipeline_data`` of ``run_pipeline``): written at prepare, read by every

@@ -99,9 +99,10 @@ def _tune_memory_transport(app) -> None:
 def _queues_to_consume(app) -> List[str]:
     """Every queue a message of this process can go to.
 
-    The declared queues, the runtime's default ones, plugin_execute's, Celery's default queue (the node
-    timeout and timer event tasks use it unless their queue settings name others) and those settings'
-    queues, whether or not the settings declare them: a project may declare no queue at all.
+    The declared queues, the runtime's default ones, plugin_execute's, the rollback queue, Celery's
+    default queue (the node timeout and timer event tasks use it unless their queue settings name
+    others) and those settings' queues, whether or not the settings declare them: a project may
+    declare no queue at all.
     """
     from pipeline.conf import settings as pipeline_settings
     from pipeline.eri.celery.queues import CELERY_QUEUES
@@ -115,6 +116,7 @@ def _queues_to_consume(app) -> List[str]:
         *app.amqp.queues,
         *(queue.name for queue in CELERY_QUEUES),
         pipeline_settings.PLUGIN_EXECUTE_QUEUE,
+        pipeline_settings.ROLLBACK_QUEUE,
         app.conf.task_default_queue,
         *filter(None, contrib_queues),
     ]

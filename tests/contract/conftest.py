@@ -6,6 +6,7 @@ import pytest
 
 from tests.contract.django_harness import DJANGO_HARNESS_FACTORIES, DJANGO_HARNESS_MARKS
 from tests.contract.harness import Harness, InMemoryHarness, ThreadedInMemoryHarness
+from tests.contract.rollback_support import Ledger
 from tests.contract.services import register_all
 
 HarnessFactory = Callable[[pytest.FixtureRequest], Harness]
@@ -34,3 +35,9 @@ def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
         yield instance
     finally:
         instance.close()
+
+
+@pytest.fixture
+def ledger(tmp_path) -> Ledger:
+    """The event file of the undo activities of one test (rollback tests)."""
+    return Ledger(str(tmp_path / "ledger.jsonl"))

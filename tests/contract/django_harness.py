@@ -25,7 +25,6 @@ import heapq
 import itertools
 import os
 import time
-from pathlib import Path
 from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
@@ -41,6 +40,9 @@ from tests.contract.interrupts import (
 )
 
 CONTRACT_QUEUE = "ct"
+#: The run queues of the rollback workers (rollback on), by PIPELINE_ENABLE_AUTO_EXECUTE_WHEN_ROLL_BACKED;
+#: each consumes ``rollback_<queue>`` too (tests.integration.env declares them).
+ROLLBACK_QUEUES = {True: "rb", False: "rbm"}
 SQLITE_SETTINGS = "tests.django_settings"
 INTEGRATION_ENV = "BAMBOO_INTEGRATION"
 Setter = Callable[[Dict[str, Any], str, Any], None]
@@ -115,6 +117,30 @@ class _RegistryHarness(Harness):
     def __init__(self, runtime: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         super().__init__(runtime)
         self.monkeypatch = monkeypatch
+        self._overrides: List[Any] = []
+
+    @property
+    def rollback_refusal(self) -> type:  # type: ignore[override]
+        from pipeline.contrib.exceptions import RollBackException
+
+        return RollBackException
+
+    def rollback_api(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        from pipeline.contrib.rollback import api as rollback_api
+
+        return getattr(rollback_api, name)(*args, **kwargs)
+
+    def override_settings(self, **values: Any) -> None:
+        """Django settings of the test process until :meth:`close`."""
+        from django.test import override_settings
+
+        override = override_settings(**values)
+        override.enable()
+        self._overrides.append(override)
+
+    def restore_settings(self) -> None:
+        while self._overrides:
+            self._overrides.pop().disable()
 
     def register_service(self, code: str, cls: type, version: str = "legacy") -> None:
         register_service(code, cls, version, self.monkeypatch.setitem)
@@ -145,11 +171,13 @@ class InProcessConsumer:
             return False
         due, _, task_name, kwargs = heapq.heappop(self._queue)
         self.clock = max(self.clock, due)
+        from pipeline.contrib.rollback import tasks as rollback_tasks
+        from pipeline.contrib.rollback.queues import ROLLBACK_TASK_NAME
         from pipeline.eri.celery import tasks
         from pipeline.eri.celery.queues import EXECUTE_TASK_NAME
 
-        task = tasks.execute if task_name == EXECUTE_TASK_NAME else tasks.schedule
-        task(**kwargs)
+        bodies = {EXECUTE_TASK_NAME: tasks.execute, ROLLBACK_TASK_NAME: rollback_tasks.token_rollback}
+        bodies.get(task_name, tasks.schedule)(**kwargs)
         return True
 
 
@@ -194,7 +222,20 @@ class DjangoSQLiteHarness(_RegistryHarness):
     def _pump(self, deadline: float) -> bool:
         return self.consumer.deliver_next(auto_advance=True)
 
+    def enable_rollback(self, auto_continue: bool = True) -> None:
+        from pipeline.contrib.rollback.queues import ROLLBACK_TASK_NAME
+        from pipeline.eri.imp import rollback as rollback_module
+
+        self.override_settings(
+            PIPELINE_ENABLE_ROLLBACK=True, PIPELINE_ENABLE_AUTO_EXECUTE_WHEN_ROLL_BACKED=auto_continue
+        )
+        publish = self.consumer.publish
+        self.monkeypatch.setattr(
+            rollback_module, "publish", lambda kwargs: publish(ROLLBACK_TASK_NAME, kwargs, {})
+        )
+
     def close(self) -> None:
+        self.restore_settings()
         _clear_runtime_caches()
 
     def inject_interrupt(
@@ -229,12 +270,13 @@ class DjangoMariaDBHarness(_RegistryHarness):
     #: Seconds the worker and queues must stay idle, twice in a row, to call the runtime idle.
     idle_gap = 0.2
 
-    def __init__(self, worker: Any, monkeypatch: pytest.MonkeyPatch, probe_dir: Path) -> None:
+    def __init__(self, worker: Any, monkeypatch: pytest.MonkeyPatch, session: Any) -> None:
         from pipeline.eri.runtime import BambooDjangoRuntime
 
         super().__init__(BambooDjangoRuntime(), monkeypatch)
         self.worker = worker
-        self.probe_dir = probe_dir
+        self.session = session
+        self.probe_dir = session.probe_dir
         self._plans: List[InterruptPlan] = []
 
     def inject_interrupt(
@@ -248,6 +290,26 @@ class DjangoMariaDBHarness(_RegistryHarness):
 
     def close(self) -> None:
         remove_plans(self.probe_dir, self._plans)
+        self.restore_settings()
+
+    def enable_rollback(self, auto_continue: bool = True) -> None:
+        """Run on a worker of its own with rollback on (the contract worker has it off)."""
+        queue = ROLLBACK_QUEUES[auto_continue]
+        worker_queues = [f"er_execute_{queue}", f"er_schedule_{queue}", f"rollback_{queue}"]
+        env = {
+            "BAMBOO_CELERY_IMPORTS": "tests.integration.worker_plugins",
+            "BAMBOO_CONTRACT_PLUGINS": "1",
+            "BAMBOO_ENABLE_ROLLBACK": "1",
+            "BAMBOO_ROLLBACK_AUTO_CONTINUE": "1" if auto_continue else "0",
+            "BAMBOO_ROLLBACK_QUEUE": f"rollback_{queue}",
+        }
+        self.worker = self.session.worker(f"contract-{queue}", "gevent", 20, worker_queues, env)
+        self.queue = queue
+        self.override_settings(
+            PIPELINE_ENABLE_ROLLBACK=True,
+            PIPELINE_ENABLE_AUTO_EXECUTE_WHEN_ROLL_BACKED=auto_continue,
+            ROLLBACK_QUEUE=f"rollback_{queue}",
+        )
 
     def install_faults(self) -> None:
         """Nothing to do here: the worker installed the fault when it started (worker_plugins)."""
@@ -308,7 +370,7 @@ def django_mariadb_harness(request: pytest.FixtureRequest) -> Harness:
         queues,
         {"BAMBOO_CELERY_IMPORTS": "tests.integration.worker_plugins", "BAMBOO_CONTRACT_PLUGINS": "1"},
     )
-    return DjangoMariaDBHarness(worker, request.getfixturevalue("monkeypatch"), session.probe_dir)
+    return DjangoMariaDBHarness(worker, request.getfixturevalue("monkeypatch"), session)
 
 
 #: ``(pytest id, factory)`` appended to ``tests.contract.conftest.HARNESS_FACTORIES``.

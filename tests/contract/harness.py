@@ -198,6 +198,22 @@ class Harness(abc.ABC):
             return None
         return (state.name, state.version, state.loop, state.retry, state.skip, state.error_ignored)
 
+    # ------------------------------------------------------------------ rollback
+    #: The exception class a refused rollback operation carries in ``result.exc``.
+    rollback_refusal: type = Exception
+
+    def enable_rollback(self, auto_continue: bool = True) -> None:
+        """Turn ``PIPELINE_ENABLE_ROLLBACK`` on for this harness's runs (call before starting them).
+
+        Args:
+            auto_continue: ``PIPELINE_ENABLE_AUTO_EXECUTE_WHEN_ROLL_BACKED``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} can not roll back")
+
+    def rollback_api(self, name: str, *args: Any, **kwargs: Any) -> api.EngineAPIResult:
+        """Call rollback operation ``name`` (``rollback``, ``reserve_rollback``, ...) as its api does."""
+        raise NotImplementedError(f"{type(self).__name__} can not roll back")
+
     # ------------------------------------------------------------------ callbacks
     def wait_callback_ready(self, node_id: str, timeout: float = DEFAULT_TIMEOUT) -> str:
         """Wait until ``node_id`` is RUNNING, its process sleeps and its schedule exists.
@@ -276,6 +292,27 @@ class InMemoryHarness(Harness):
         from tests.contract.faults import install_on_instance
 
         install_on_instance(self.runtime)
+
+    @property
+    def rollback_refusal(self) -> type:  # type: ignore[override]
+        from bamboo_engine.exceptions import RollbackError
+
+        return RollbackError
+
+    def enable_rollback(self, auto_continue: bool = True) -> None:
+        self.runtime.config_overrides["PIPELINE_ENABLE_ROLLBACK"] = True
+        self.runtime.config_overrides["PIPELINE_ENABLE_AUTO_EXECUTE_WHEN_ROLL_BACKED"] = auto_continue
+
+    def rollback_api(self, name: str, *args: Any, **kwargs: Any) -> api.EngineAPIResult:
+        # The in-memory runtime has no api module of its own: the operations raise, results are made here.
+        from bamboo_engine.exceptions import RollbackError
+        from bamboo_engine.rollback import operations
+
+        try:
+            data = getattr(operations, name)(self.runtime, *args, **kwargs)
+        except RollbackError as err:
+            return api.EngineAPIResult(result=False, message="fail", exc=err)
+        return api.EngineAPIResult(result=True, message="success", data=data)
 
     def run_until_idle(self, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.runtime.run_until_idle(timeout=timeout, auto_advance=True)

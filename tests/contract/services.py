@@ -7,9 +7,11 @@ module-level record would be invisible to the test.
 """
 
 import datetime
+import json
+import os
 import uuid
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Dict, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Tuple
 from zoneinfo import ZoneInfo
 
 from bamboo_engine.plugin import ExecutableEndEvent, LazyVariable, Service, StaticIntervalGenerator
@@ -349,6 +351,84 @@ class UnstorablePollService(Service):
         return True
 
 
+ROLLBACK_RAISE_MESSAGE = "rollback exploded on purpose"
+
+
+def ledger_lines(path: str) -> List[Dict[str, Any]]:
+    """The events the undo services appended to ``path`` (see :class:`UndoService`), in order."""
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as ledger:
+        return [json.loads(line) for line in ledger if line.strip()]
+
+
+def _append_event(path: str, event: Dict[str, Any]) -> None:
+    # One short O_APPEND write per event: lines of concurrent workers never interleave.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    try:
+        os.write(descriptor, (json.dumps(event, sort_keys=True) + "\n").encode())
+    finally:
+        os.close(descriptor)
+
+
+class UndoService(Service):
+    """A step that can undo itself, reporting both to the file named by input ``ledger``.
+
+    ``execute`` appends ``{"event": "execute", "name": ...}`` and outputs ``made = "<name>-made"``;
+    ``rollback`` appends ``{"event": "rollback", "name", "outputs", "parent", "rollback_data"}`` (what it
+    was given). Worker-backed runtimes run it in other processes: the file is how a test sees its calls.
+
+    Inputs: ``fail`` (``"always"``; ``"until_rollback"``: while the ledger holds no rollback;
+    ``"first_run"``: only the node's first execute);
+    ``rollback_fails`` (``"raise"`` or ``"false"``) unless the retry's ``rollback_data`` is
+    ``{"fixed": True}``.
+    """
+
+    def execute(self, data, parent_data):
+        name, ledger = data.get_one_of_inputs("name"), data.get_one_of_inputs("ledger")
+        _append_event(ledger, {"event": "execute", "name": name})
+        data.set_outputs("made", f"{name}-made")
+        fail, events = data.get_one_of_inputs("fail"), ledger_lines(ledger)
+        rolled_back = any(line["event"] == "rollback" for line in events)
+        # Counted, not compared with the last line: a parallel branch may append between the two.
+        first_run = events.count({"event": "execute", "name": name}) == 1
+        if (
+            fail == "always"
+            or (fail == "until_rollback" and not rolled_back)
+            or (fail == "first_run" and first_run)
+        ):
+            data.set_outputs("ex_data", f"{name} failed on purpose")
+            return False
+        return True
+
+    def rollback(self, data, parent_data, rollback_data=None):
+        name = data.get_one_of_inputs("name")
+        event = {
+            "event": "rollback",
+            "name": name,
+            "outputs": {k: v for k, v in data.outputs.items() if not k.startswith("_")},
+            "parent": dict(parent_data.inputs),
+            "rollback_data": rollback_data,
+        }
+        _append_event(data.get_one_of_inputs("ledger"), event)
+        how = data.get_one_of_inputs("rollback_fails")
+        if how and rollback_data != {"fixed": True}:
+            if how == "raise":
+                raise RuntimeError(ROLLBACK_RAISE_MESSAGE)
+            return False
+        return True
+
+
+class UndoCallbackService(UndoService):
+    """:class:`UndoService` that waits for one callback after ``execute`` (stays RUNNING until then)."""
+
+    __need_schedule__ = True
+
+    def schedule(self, data, parent_data, callback_data=None):
+        self.finish_schedule()
+        return True
+
+
 class PassingEndEvent(ExecutableEndEvent):
     """An executable end event that succeeds."""
 
@@ -401,6 +481,8 @@ SERVICES: Dict[str, type] = {
     "due_time_node": DueTimeService,
     "unstorable_node": UnstorableService,
     "unstorable_poll_node": UnstorablePollService,
+    "undo_node": UndoService,
+    "undo_callback_node": UndoCallbackService,
 }
 #: A second version of a code, to check that ``component.version`` selects the implementation.
 VERSIONED_SERVICES: Tuple[Tuple[str, str, type], ...] = (("copy_node", "v2", CopyV2Service),)

@@ -2,12 +2,14 @@
 
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
 
 
-def test_no_missing_migrations(db):
+@pytest.mark.parametrize("app_label", ["eri", "rollback"])
+def test_no_missing_migrations(db, app_label):
     out = StringIO()
-    call_command("makemigrations", "eri", "--check", "--dry-run", stdout=out, stderr=out)
+    call_command("makemigrations", app_label, "--check", "--dry-run", stdout=out, stderr=out)
     assert "No changes detected" in out.getvalue()
 
 

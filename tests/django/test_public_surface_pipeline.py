@@ -13,9 +13,6 @@ from tests.unit.test_public_surface import COMPAT, SURFACE, _describe, _mismatch
 # Contrib features that are not implemented (docs/migrating-from-upstream.md): their apps exist as
 # installable placeholders (so settings that list them load), without their APIs and models.
 NOT_IMPLEMENTED = {
-    "pipeline.contrib.rollback.api",
-    "pipeline.contrib.rollback.constants",
-    "pipeline.contrib.rollback.models",
     "pipeline.contrib.periodic_task.models",
     "pipeline.contrib.periodic_task.signals",
     "pipeline.contrib.celery_tools.periodic",

@@ -119,3 +119,34 @@ def test_a_message_memo_keeps_node_data_only_once_scoped(runtime):
     assert len(log) == 0
     runtime.set_data_inputs(act, {})
     assert act not in runtime.memo.data_rows
+
+
+def test_a_reservation_made_through_the_api_is_seen_by_a_worker_that_read_the_node(harness, tmp_path):
+    """A worker read a running activity; the rollback api reserves (then cancels) a rollback on it."""
+    from pipeline.contrib.rollback import api as rollback_api
+    from pipeline.eri.runtime import BambooDjangoRuntime
+    from tests.contract.rollback_support import Ledger
+    from tests.contract.trees import linear_tree
+
+    ledger = Ledger(str(tmp_path / "ledger.jsonl"))
+    with override_settings(PIPELINE_ENABLE_ROLLBACK=True):
+        first, waiting = ledger.undo("a"), ledger.undo("w", code="undo_callback_node")
+        root = harness.start(linear_tree(first, waiting))
+        harness.wait_callback_ready(waiting.id)
+        worker = BambooDjangoRuntime()
+        assert worker.get_node(waiting.id).reserve_rollback is False
+        assert runtime_cache.node_detail(waiting.id) is None  # activities are never kept with rollback on
+
+        assert rollback_api.reserve_rollback(root, waiting.id, first.id).result
+        assert worker.get_node(waiting.id).reserve_rollback is True
+        assert rollback_api.cancel_reserved_rollback(root, waiting.id, first.id).result
+        assert worker.get_node(waiting.id).reserve_rollback is False
+
+
+def test_setting_the_reserve_flag_forgets_a_kept_node(runtime):
+    _, act, _ = _prepared(runtime)
+    assert runtime.get_node(act).reserve_rollback is False
+    assert runtime_cache.node_detail(act) is not None  # kept: rollback is off
+    runtime.set_reserve_rollback(act, True)
+    assert runtime_cache.node_detail(act) is None
+    assert runtime.get_node(act).reserve_rollback is True

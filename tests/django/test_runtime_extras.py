@@ -57,10 +57,12 @@ def test_interrupt_events_are_signalled(runtime):
     assert received[0]["sender"] is event  # as upstream sends it
 
 
-def test_rollback_is_a_no_op_unless_enabled(runtime):
+def test_rollback_records_nothing_unless_enabled(runtime):
+    from pipeline.contrib.rollback.models import RollbackNodeSnapshot, RollbackToken
+
     runtime.set_pipeline_token({"id": "p"})
     runtime.set_node_snapshot("root", "n1", "code", "legacy", {}, {}, {})
-    runtime.start_rollback("root", "n1")  # nothing to assert but "no error": nothing is configured
+    assert not RollbackToken.objects.exists() and not RollbackNodeSnapshot.objects.exists()
 
 
 def test_clean_expired_log_deletes_old_logs_and_claims(transactional_db):

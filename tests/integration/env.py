@@ -32,7 +32,26 @@ SERVICE_START_TIMEOUT = float(os.environ.get("BAMBOO_IT_SERVICE_TIMEOUT", "120")
 WORKER_READY_TIMEOUT = 90.0
 WORKER_STOP_TIMEOUT = 30.0
 #: Queue suffixes every session declares (each worker consumes one of them, see docs/workers.md).
-SESSION_QUEUES = ("gv", "ct", "crash", "kill", "ups", "chaos", "hb", "mp", "pl", "plw", "prom", "aq", "dl")
+SESSION_QUEUES = (
+    "gv",
+    "ct",
+    "crash",
+    "kill",
+    "ups",
+    "chaos",
+    "hb",
+    "mp",
+    "pl",
+    "plw",
+    "prom",
+    "aq",
+    "dl",
+    "rb",
+    "rbm",
+    "rbi",
+)
+#: Rollback queues the session declares besides the default ``rollback`` (a worker of its own each).
+SESSION_ROLLBACK_QUEUES = ("rollback_rb", "rollback_rbm")
 _SESSION_NAME = re.compile(r"^bamboo_test_(\d+)_[0-9a-f]+$")
 
 
@@ -183,6 +202,7 @@ class Session:
             # node timeouts and timer events: deadlines in Redis, under keys of this session only
             BAMBOO_REDIS=REDIS_URL,
             BAMBOO_DEADLINE_PREFIX=self.name,
+            BAMBOO_ROLLBACK_QUEUES=",".join(SESSION_ROLLBACK_QUEUES),
             BAMBOO_TEST_PROBE_DIR=str(self.probe_dir),
             BAMBOO_TEST_PARENT_PID=str(os.getpid()),
             PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")])),

@@ -32,6 +32,7 @@ APPS = [
     "pipeline.component_framework",
     "pipeline.variable_framework",
     "pipeline.contrib.plugin_execute",
+    "pipeline.contrib.rollback",
     "django_celery_beat",
 ]
 SETTINGS_TAIL = f"""
@@ -125,6 +126,8 @@ def test_a_startproject_project_runs_a_pipeline_on_the_embedded_worker(fresh_pyt
     probe = "import importlib.util as u; print([u.find_spec(m) is None for m in ('playground', 'tests')])"
     assert _run([str(fresh_python), "-c", probe], tmp_path, env).strip() == "[True, True]"
     _run([*manage, "migrate", "--verbosity", "0"], tmp_path, env)
+    # The contrib apps' migrations are in the wheel.
+    assert "[X] 0001_initial" in _run([*manage, "showmigrations", "rollback"], tmp_path, env)
     (tmp_path / "tree.json").write_text(_run([str(fresh_python), "-c", TREE_SCRIPT], tmp_path, env))
     output = _run([*manage, "run_pipeline", "tree.json", "--timeout", "120"], tmp_path, env)
 

@@ -11,7 +11,15 @@ from pipeline.management.commands.celerybeat import Command as CeleryBeatCommand
 @pytest.fixture
 def playground_settings(monkeypatch):
     """``playground.settings`` as a plain module, loaded with the default environment."""
-    for name in ("BAMBOO_DB", "BAMBOO_BROKER", "BAMBOO_QUEUES", "BAMBOO_BROKER_HEARTBEAT"):
+    for name in (
+        "BAMBOO_DB",
+        "BAMBOO_BROKER",
+        "BAMBOO_QUEUES",
+        "BAMBOO_BROKER_HEARTBEAT",
+        "BAMBOO_ENABLE_ROLLBACK",
+        "BAMBOO_ROLLBACK_QUEUE",
+        "BAMBOO_ROLLBACK_QUEUES",
+    ):
         monkeypatch.delenv(name, raising=False)
     module = importlib.import_module("playground.settings")
     return importlib.reload(module)
@@ -27,6 +35,14 @@ def test_defaults_do_not_stall_gevent_and_survive_worker_loss(playground_setting
     assert (
         playground_settings.CELERY_TASK_ROUTES["pipeline.eri.celery.tasks.execute"]["queue"] == "er_execute"
     )
+
+
+def test_the_rollback_queue_is_declared_and_rollback_is_off_by_default(playground_settings):
+    rollback = [q for q in playground_settings.CELERY_QUEUES if q.name == "rollback"]
+    assert [(q.routing_key, q.exchange.name) for q in rollback] == [("rollback", "default")]
+    assert playground_settings.ROLLBACK_QUEUE == "rollback"
+    assert playground_settings.PIPELINE_ENABLE_ROLLBACK is False
+    assert playground_settings.PIPELINE_ENABLE_AUTO_EXECUTE_WHEN_ROLL_BACKED is True
 
 
 def test_default_database_is_sqlite(playground_settings):

@@ -459,10 +459,15 @@ def test_generate_pipeline_token_regions_of_reference_pipeline():
     el = normal_pipeline_elements()
     tokens = generate_pipeline_token(el.tree)
     main = {el.start, el.act_1, el.act_2, el.sub, el.pg, el.cg_1, el.eg, el.act_6, el.act_7, el.cg_2, el.end}
-    assert set(tokens) == set(el.tree["activities"]) | set(el.tree["gateways"]) | {el.start.id, el.end.id}
+    child = {el.sub_start, el.sub_act_1, el.sub_act_2, el.sub_end}
+    top_level = set(el.tree["activities"]) | set(el.tree["gateways"]) | {el.start.id, el.end.id}
+    assert set(tokens) == top_level | {e.id for e in child}
     assert {tokens[e.id] for e in main} == {tokens[el.start.id]}
     branch_tokens = {tokens[el.act_3.id], tokens[el.act_4.id], tokens[el.act_5.id]}
     assert len(branch_tokens) == 3 and tokens[el.start.id] not in branch_tokens
+    # The child tree of the subprocess is a region of its own, as upstream's tokens make it.
+    child_tokens = {tokens[e.id] for e in child}
+    assert len(child_tokens) == 1 and not child_tokens & (branch_tokens | {tokens[el.start.id]})
     assert all(ID_RE.match(token) and token.startswith("t") for token in tokens.values())
 
 

@@ -512,11 +512,14 @@ def test_nodes_read_are_copies_and_loop_times_update(rt):
 def test_rollback_records_and_hook_log(rt):
     rt.prepare_run_pipeline(_tiny_tree(), {}, {}, {})
     rt.set_pipeline_token(_tiny_tree())
-    assert set(rt.store.pipeline_tokens) >= {"s1", "a1", "e1"}
-    rt.set_node_snapshot("p1", "a1", "echo", "legacy", {"${a}": 1}, {"v": 1}, {"r": 2})
-    assert rt.store.node_snapshots[0]["outputs"] == ('{"r": 2}', "json")
-    rt.start_rollback("p1", "a1")
-    assert rt.store.rollback_requests == [("p1", "a1")]
+    rt.set_node_snapshot("p1", "a1", "echo", "legacy", {"x": 1}, {"v": 1}, {"r": 2})
+    assert rt.store.rollback_tokens == {} and rt.store.node_snapshots == {}  # rollback is off
+    rt.config_overrides["PIPELINE_ENABLE_ROLLBACK"] = True
+    rt.set_pipeline_token(_tiny_tree())
+    assert set(rt.store.rollback_tokens["p1"]) >= {"s1", "a1", "e1"}
+    rt.set_node_snapshot("p1", "a1", "echo", "legacy", {"x": 1}, {"v": 1}, {"r": 2})
+    [snapshot] = rt.store.node_snapshots.values()
+    assert snapshot["outputs"] == ('{"r": 2}', "json")  # stored through the runtime's codec
     rt.node_finish("p1", "a1")
     rt.post_retry_node("a1", None)
     assert rt.hook_log[-2:] == [

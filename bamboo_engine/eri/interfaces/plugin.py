@@ -69,6 +69,14 @@ class Service(ABC):
     def setup_runtime_attributes(self, **attrs) -> None:
         """Give the service ``id``, ``version``, ``top_pipeline_id``, ``root_pipeline_id``, loops..."""
 
+    def rollback(
+        self, data: ExecutionData, root_pipeline_data: ExecutionData, rollback_data: Any = None
+    ) -> bool:
+        """Undo what a finished run did (``data`` and ``root_pipeline_data`` are the run's, as stored
+        when it finished); False (or an exception) means the rollback failed. Nothing to undo by default.
+        """
+        return True
+
 
 def _signature_without_self(func: _F) -> _F:
     """Make introspection show ``func`` without its ``self`` parameter."""

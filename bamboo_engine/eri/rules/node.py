@@ -3,7 +3,8 @@
 Every runtime stores the detail :func:`node_to_detail` makes and builds the node back with
 :func:`detail_to_node`, so a field that does not survive the trip is missing on every runtime alike. A
 node does not change after ``prepare_run_pipeline`` except through ``update_node_loop_times`` (loop-enabled
-nodes) and, outside the ERI, a reserved rollback, which sets ``reserve_rollback`` in the stored detail.
+nodes) and, outside the ERI, ``set_reserve_rollback`` (a reserved rollback sets ``reserve_rollback`` in the
+stored detail of a running activity).
 """
 
 import abc
@@ -198,4 +199,20 @@ class NodeRules(NodeMixin, RuleStorage):
         if not detail.get("loop_config"):
             raise InvalidOperationError(f"node({node_id}) has no loop config, can not set its loop times")
         detail["loop_config"]["loop_times"] = loop_times
+        self._save_node_detail(node_id, detail)
+
+    def set_reserve_rollback(self, node_id: str, reserve: bool) -> None:
+        """Set the node's ``reserve_rollback`` flag (not part of the ERI: the rollback rules call it).
+
+        Written through :meth:`_save_node_detail`, so no copy a runtime keeps hides the change.
+
+        Raises:
+            NotFoundError: no such node.
+        """
+        detail = self._stored_node_detail(node_id)
+        if detail is None:
+            raise self._not_found(NODE, "node", node_id)
+        if bool(detail.get("reserve_rollback", False)) == reserve:
+            return
+        detail["reserve_rollback"] = reserve
         self._save_node_detail(node_id, detail)

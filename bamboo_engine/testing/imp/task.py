@@ -7,6 +7,7 @@ from typing import Any, Dict, Iterator
 
 from bamboo_engine.engine.messages import run_execute_message, run_schedule_message
 from bamboo_engine.eri.rules.task import EXECUTE, TaskRules
+from bamboo_engine.rollback.constants import ROLLBACK_MESSAGE
 from bamboo_engine.testing.dispatcher import Task
 from bamboo_engine.testing.imp.base import StoreBacked
 
@@ -40,8 +41,10 @@ class TaskMixin(StoreBacked, TaskRules):
     # -- the consumer (what a Celery task body does) ---------------------------------------------
 
     def consume(self, task: Task) -> None:
-        """Run one dispatched message through the engine (what a Celery task body does)."""
+        """Run one dispatched message (what a Celery task body does): an engine step or a rollback."""
         if task.kind == EXECUTE:
             run_execute_message(self, **task.kwargs)
+        elif task.kind == ROLLBACK_MESSAGE:
+            self.run_rollback_message(**task.kwargs)  # type: ignore[attr-defined]
         else:
             run_schedule_message(self, **task.kwargs)

@@ -1,7 +1,5 @@
-"""PLACEHOLDER for ``pipeline.contrib.rollback``: rollback.
+"""``pipeline.contrib.rollback``: roll a pipeline back to a node that finished, undoing what ran since.
 
-NOT IMPLEMENTED. Only the Django app exists, so settings files listing
-``"pipeline.contrib.rollback"`` in ``INSTALLED_APPS`` load. It has no models, api,
-commands or tasks: do not rely on it doing anything (docs/migrating-from-upstream.md lists what is
-missing).
+The api is :mod:`pipeline.contrib.rollback.api`; the rules it applies are ``bamboo_engine.rollback``;
+the Django runtime stores rollbacks in this app's models. docs/rollback.md describes the feature.
 """
