@@ -6,8 +6,7 @@ target's state does not allow it). Actions are applied by :func:`pipeline.eri.op
 """
 
 import json
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, Optional
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
@@ -16,8 +15,9 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 
 from pipeline.contrib.engine_admin import permissions
-from pipeline.eri.operations import catalog, inspect
+from pipeline.eri.operations import inspect
 from pipeline.eri.operations.actions import perform
+from pipeline.eri.operations.applicable import buttons
 from pipeline.eri.operations.audit import CONSOLE
 from pipeline.eri.operations.results import BAD_REQUEST, FORBIDDEN, Outcome
 
@@ -25,8 +25,6 @@ BAMBOO_ENGINE = "bamboo_engine"
 PIPELINE_ENGINE = "pipeline_engine"
 RECENT_LIMIT = 25
 STATE_FILTERS = ("", "RUNNING", "SUSPENDED", "FINISHED", "REVOKED")
-#: Actions whose button asks the operator to confirm first.
-CONFIRMED = frozenset({catalog.TASK_REVOKE, catalog.NODE_SKIP, catalog.NODE_FORCED_FAIL})
 
 
 def answer(outcome: Outcome) -> JsonResponse:
@@ -105,16 +103,6 @@ def _json_body(request: HttpRequest) -> Any:
 # ---- console page ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Button:
-    """An action button of the page: ``allowed`` is False when the user lacks its permission."""
-
-    name: str
-    label: str
-    allowed: bool
-    confirm: bool
-
-
 @ensure_csrf_cookie
 def index(request: HttpRequest) -> HttpResponse:
     """The console: recent pipelines, or the pipeline searched by id with its nodes and processes."""
@@ -145,15 +133,11 @@ def index(request: HttpRequest) -> HttpResponse:
     allowed = permissions.allowed_actions(request)
     context.update(
         pipeline=view,
-        pipeline_buttons=_buttons(view.actions, allowed),
-        node_rows=[{"node": node, "buttons": _buttons(node.actions, allowed)} for node in view.nodes],
-        process_rows=[{"process": p, "buttons": _buttons(p.actions, allowed)} for p in view.processes],
+        pipeline_buttons=buttons(view.actions, allowed),
+        node_rows=[{"node": node, "buttons": buttons(node.actions, allowed)} for node in view.nodes],
+        process_rows=[{"process": p, "buttons": buttons(p.actions, allowed)} for p in view.processes],
     )
     return render(request, "engine_admin/index.html", context)
-
-
-def _buttons(actions: List[str], allowed: Set[str]) -> List[Button]:
-    return [Button(name, catalog.BY_NAME[name].label, name in allowed, name in CONFIRMED) for name in actions]
 
 
 def _links() -> Dict[str, str]:

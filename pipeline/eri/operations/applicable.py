@@ -4,7 +4,8 @@ The front ends offer these as buttons. The rule is a convenience for the operato
 action is checked again by the engine when it is applied.
 """
 
-from typing import List, Optional
+from dataclasses import dataclass
+from typing import Collection, Iterable, List, Optional
 
 from bamboo_engine import states
 from bamboo_engine.eri.models.node import NodeType
@@ -66,3 +67,22 @@ def process_actions(root_state_name: Optional[str], dead: bool, suspended: bool,
     if root_state_name == states.RUNNING and not (dead or suspended or frozen):
         return [catalog.PROCESS_REDISPATCH]
     return []
+
+
+#: Actions whose button asks the operator to confirm first.
+CONFIRMED = frozenset({catalog.TASK_REVOKE, catalog.NODE_SKIP, catalog.NODE_FORCED_FAIL})
+
+
+@dataclass(frozen=True)
+class Button:
+    """An action offered on a page; ``allowed`` is False when the user lacks its permission."""
+
+    name: str
+    label: str
+    allowed: bool
+    confirm: bool
+
+
+def buttons(actions: Iterable[str], allowed: Collection[str]) -> List[Button]:
+    """The buttons of ``actions``, enabled for the names in ``allowed``."""
+    return [Button(name, catalog.BY_NAME[name].label, name in allowed, name in CONFIRMED) for name in actions]
