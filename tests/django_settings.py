@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "pipeline.component_framework",
     "pipeline.variable_framework",
     "pipeline.contrib.plugin_execute",
+    "pipeline.contrib.engine_admin",
 ]
 # The playground's plugins (debug_node, sleep_timer, callback_node, ...) are what the tests run; the
 # playground project registers them the same way (playground/settings.py).
