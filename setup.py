@@ -45,6 +45,8 @@ setup(
             "tox>=4",
             "PyMySQL>=1.1,<2",
             "gevent>=23.9",
+            # The console's browser test drives Debian's chromium through its chromedriver.
+            "selenium>=4.20,<5",
         ],
     },
     classifiers=[

@@ -51,6 +51,7 @@ Inspect the runs in the Django admin:
   python manage.py createsuperuser
   python manage.py runserver
   then open http://127.0.0.1:8000/admin/ (states, processes, execution data, node logs)
+  or the operators' console: http://127.0.0.1:8000/engine_admin/
 or on the command line:"""
 
 

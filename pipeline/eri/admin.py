@@ -8,7 +8,8 @@ their Docker images) ``date_hierarchy`` with ``USE_TZ`` makes the changelist fai
 
 Nothing can be added, changed or deleted here: the runtime owns these rows, and editing them by hand
 would desynchronise running pipelines. Viewing needs a staff user with the model's ``view`` permission
-(Django's default admin checks).
+(Django's default admin checks). Repairs (pause, retry, skip, re-dispatch, ...) are audited actions on
+the pages of a state or a process, each behind its own permission (:mod:`pipeline.eri.admin_repairs`).
 """
 
 from typing import Any
@@ -34,11 +35,12 @@ from pipeline.eri.admin_helpers import (
     pretty_serialized,
     shorten,
 )
+from pipeline.eri.admin_repairs import ProcessRepairs, StateRepairs
 from pipeline.eri.healing import admin as _healing_admin  # noqa: F401 - registers the healing admin
 
 
 @admin.register(models.Process)
-class ProcessAdmin(ReadOnlyAdmin):
+class ProcessAdmin(ProcessRepairs, ReadOnlyAdmin):
     list_display = (
         "id",
         "root_pipeline_id",
@@ -107,7 +109,7 @@ class NodeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(models.State)
-class StateAdmin(ReadOnlyAdmin):
+class StateAdmin(StateRepairs, ReadOnlyAdmin):
     list_display = (
         "node_id",
         "name",

@@ -9,6 +9,8 @@ from datetime import timedelta
 from django.db import models
 from django.utils import timezone
 
+from pipeline.eri.operations.catalog import model_permissions
+
 ID_LENGTH = 33  # prefix + uuid4().hex
 
 
@@ -382,3 +384,41 @@ class MaintenanceLease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} held by {self.holder} until {self.until}"
+
+
+class OperatorAction(models.Model):
+    """One operator action (pause, retry, skip, callback, re-dispatch, ...): who asked for what, and how
+    it ended. The audit trail of the engine_admin console and of the admin's repair buttons.
+
+    The row is written before the action runs (``succeeded`` empty) and completed once with its outcome,
+    so an action cut short by a crash still shows who started it. The model's permissions are the
+    actions' permissions (``eri.task_pause``, ``eri.node_retry``, ...), checked by both front ends.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    created_at = models.DateTimeField("requested at", default=timezone.now)
+    finished_at = models.DateTimeField("finished at", null=True, blank=True)
+    operator = models.CharField("operator", max_length=150, default="", help_text="user name")
+    source = models.CharField("from", max_length=32, help_text="console, admin or code")
+    action = models.CharField("action", max_length=64)
+    target_id = models.CharField(
+        "target id", max_length=64, help_text="the pipeline, node or process id the action applies to"
+    )
+    root_pipeline_id = models.CharField("root pipeline id", max_length=ID_LENGTH, default="")
+    params = models.TextField("parameters (JSON)", default="{}")
+    succeeded = models.BooleanField("succeeded", null=True, help_text="empty while the action runs")
+    message = models.TextField("message", default="")
+
+    class Meta:
+        verbose_name = "operator action"
+        verbose_name_plural = "operator actions"
+        permissions = model_permissions()
+        indexes = [
+            models.Index(fields=["root_pipeline_id", "created_at"], name="eri_opaction_root_time"),
+            models.Index(fields=["target_id", "created_at"], name="eri_opaction_target_time"),
+            models.Index(fields=["created_at"], name="eri_opaction_created"),
+        ]
+
+    def __str__(self) -> str:
+        outcome = {True: "succeeded", False: "failed", None: "running"}[self.succeeded]
+        return f"{self.action} {self.target_id} by {self.operator or '-'}: {outcome}"

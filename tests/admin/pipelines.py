@@ -61,15 +61,22 @@ def _create_nodes(rows: PipelineRows) -> None:
     models.Node.objects.bulk_create(
         [
             models.Node(
-                node_id=rows.start_id, detail=_node_detail(rows.start_id, "EmptyStartEvent", rows.root_id)
+                node_id=rows.start_id,
+                detail=_node_detail(rows.start_id, "EmptyStartEvent", rows.root_id),
+                root_pipeline_id=rows.root_id,
             ),
             models.Node(
                 node_id=rows.act_id,
                 detail=_node_detail(
                     rows.act_id, "ServiceActivity", rows.root_id, name="compute", code="calc", version="1.0"
                 ),
+                root_pipeline_id=rows.root_id,
             ),
-            models.Node(node_id=rows.end_id, detail=_node_detail(rows.end_id, "EmptyEndEvent", rows.root_id)),
+            models.Node(
+                node_id=rows.end_id,
+                detail=_node_detail(rows.end_id, "EmptyEndEvent", rows.root_id),
+                root_pipeline_id=rows.root_id,
+            ),
         ]
     )
 

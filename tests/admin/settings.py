@@ -24,6 +24,7 @@ ADMIN_APPS = [
     "pipeline",
     "pipeline.component_framework",
     "pipeline.variable_framework",
+    "pipeline.contrib.engine_admin",
 ]
 INSTALLED_APPS = list(INSTALLED_APPS) + [app for app in ADMIN_APPS if app not in INSTALLED_APPS]
 

@@ -17,7 +17,6 @@ NOT_IMPLEMENTED = {
     "pipeline.contrib.periodic_task.signals",
     "pipeline.contrib.celery_tools.periodic",
     "pipeline.contrib.mock.api",
-    "pipeline.contrib.engine_admin.urls",
 }
 
 

@@ -1,4 +1,4 @@
-"""App config of ``pipeline.contrib.engine_admin`` (a placeholder: the feature is not implemented)."""
+"""App config of ``pipeline.contrib.engine_admin`` (the console; its audit model is in ``pipeline.eri``)."""
 
 from django.apps import AppConfig
 
@@ -6,5 +6,5 @@ from django.apps import AppConfig
 class EngineAdminConfig(AppConfig):
     name = "pipeline.contrib.engine_admin"
     label = "engine_admin"
-    verbose_name = "Engine admin (placeholder)"
+    verbose_name = "Engine admin console"
     default_auto_field = "django.db.models.BigAutoField"

@@ -118,6 +118,12 @@ def stale_processes(now: datetime, stale_seconds: float, limit: int) -> List[Pro
     return _with_context(views)
 
 
+def process_views(process_ids: Iterable[int]) -> List[ProcessView]:
+    """The given processes with their context, whatever their heartbeat (an operator looking at one)."""
+    rows = Process.objects.filter(id__in=list(process_ids)).order_by("id").values_list(*_PROCESS_FIELDS)
+    return _with_context([_view(row) for row in rows])
+
+
 def _running_roots(root_ids: Iterable[str]) -> set:
     ids = list(root_ids)
     if not ids:
