@@ -15,3 +15,11 @@ class ConfigValidationError(PipelineException):
 
 class ComponentConflictError(PipelineException):
     """Two components of the project declare the same code and version (raised when the second registers)."""
+
+
+class InvalidCrontabException(PipelineException):
+    """A periodic task's cron is not a valid crontab (``pipeline.contrib.periodic_task``)."""
+
+
+class InvalidOperationException(PipelineException):
+    """The operation is refused in the object's current state (e.g. changing an enabled periodic task)."""
