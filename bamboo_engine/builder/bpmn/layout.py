@@ -3,8 +3,9 @@
 Columns ("layers") are longest-path distances from the start node over the graph with its loop-back
 edges removed, so every forward flow points right. Rows are tracks: a node inherits the row of the node
 that first reached it in a depth-first walk, and every further branch of a split opens a new row below
-all rows used so far. A row is therefore one chain of nodes with strictly growing columns, which is why
-two nodes never share a cell, and why the main path of a pipeline is drawn as one straight line.
+all rows used so far (rows are then stacked as a skyline, see :func:`_place`). A row is therefore one
+chain of nodes with strictly growing columns, which is why two nodes never share a cell, and why the main
+path of a pipeline is drawn as one straight line.
 
 Sizes are inputs, so an expanded subprocess (whose size is the extent of its own layout) takes a larger
 cell without special cases. Coordinates are relative to the level's origin; the exporter offsets them.
@@ -80,7 +81,7 @@ def layered_layout(sizes: Dict[str, Tuple[float, float]], edges: Sequence[Edge],
             successors[edge.source].append(edge)
     order, back_edges, rows = _walk(sizes, successors, start)
     columns = _columns(order, successors, back_edges)
-    boxes, width, height = _place(sizes, columns, rows)
+    boxes, width, height = _place(sizes, columns, rows, successors)
     layout = Layout(boxes=boxes, width=width, height=height)
     loop_y = height + ROW_GAP / 2
     out_degree = {node: len(successors[node]) for node in sizes}
@@ -163,32 +164,50 @@ def _columns(order: List[str], successors: Dict[str, List[Edge]], back_edges: Se
 
 
 def _place(
-    sizes: Dict[str, Tuple[float, float]], columns: Dict[str, int], rows: Dict[str, int]
+    sizes: Dict[str, Tuple[float, float]],
+    columns: Dict[str, int],
+    rows: Dict[str, int],
+    successors: Dict[str, List[Edge]],
 ) -> Tuple[Dict[str, Box], float, float]:
-    """Boxes centred in their (column, row) cell; cells are as large as their largest node."""
+    """Boxes centred on their row's line and in their column.
+
+    Rows are stacked like a skyline: a row's line sits just below whatever earlier rows put in the
+    columns it spans (its nodes, and its flows up to the column before the node they join), so one tall
+    subprocess only pushes down the rows drawn under it, and no row's flows cross an earlier row's nodes.
+    """
     column_width: Dict[int, float] = {}
-    row_height: Dict[int, float] = {}
-    for node, (width, height) in sizes.items():
+    for node, (width, _) in sizes.items():
         column_width[columns[node]] = max(column_width.get(columns[node], 0.0), width)
-        row_height[rows[node]] = max(row_height.get(rows[node], 0.0), height)
     column_x, x = {}, 0.0
     for column in sorted(column_width):
         column_x[column] = x
         x += column_width[column] + COLUMN_GAP
-    row_y, y = {}, 0.0
-    for row in sorted(row_height):
-        row_y[row] = y
-        y += row_height[row] + ROW_GAP
+    members: Dict[int, List[str]] = {}
+    for node in sizes:
+        members.setdefault(rows[node], []).append(node)
+    column_bottom: Dict[int, float] = {}
     boxes = {}
-    for node, (width, height) in sizes.items():
-        column, row = columns[node], rows[node]
-        boxes[node] = Box(
-            x=column_x[column] + (column_width[column] - width) / 2,
-            y=row_y[row] + (row_height[row] - height) / 2,
-            width=width,
-            height=height,
+    for row in sorted(members):
+        first = min(columns[node] for node in members[row])
+        last = max(
+            [columns[node] for node in members[row]]
+            + [columns[edge.target] - 1 for node in members[row] for edge in successors[node]]
         )
-    return boxes, max(x - COLUMN_GAP, 0.0), max(y - ROW_GAP, 0.0)
+        half = max(sizes[node][1] for node in members[row]) / 2
+        top = max(
+            (column_bottom.get(column, -ROW_GAP) for column in range(first, last + 1)), default=-ROW_GAP
+        )
+        line = top + ROW_GAP + half
+        for node in members[row]:
+            width, height = sizes[node]
+            column = columns[node]
+            boxes[node] = Box(
+                column_x[column] + (column_width[column] - width) / 2, line - height / 2, width, height
+            )
+        for column in range(first, last + 1):
+            column_bottom[column] = max(column_bottom.get(column, -ROW_GAP), line + half)
+    height = max((box.bottom for box in boxes.values()), default=0.0)
+    return boxes, max(x - COLUMN_GAP, 0.0), height
 
 
 def _forward_route(source: Box, target: Box, from_split: bool) -> List[Point]:
