@@ -120,3 +120,10 @@ def test_a_thousand_node_tree_is_laid_out():
     tree = trees.parallel_pipeline(100, 10)
     shapes, edges = _diagram(tree)
     assert len(shapes) == 1004 and len(edges) == len(tree["flows"])
+
+
+def test_two_loops_run_in_separate_lanes():
+    tree = trees.make_tree(trees.chain("start", "a", "eg1", "b", "eg2", "end") + [("eg1", "a"), ("eg2", "b")])
+    _, edges = _diagram(tree)
+    lanes = {edges["eg1->a"][1][1], edges["eg2->b"][1][1]}
+    assert len(lanes) == 2

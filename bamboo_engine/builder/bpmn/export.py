@@ -78,16 +78,16 @@ def _write_level(container: ET.Element, tree: dict, ids: _unique_ids, pipeline_i
     pipeline.text = _json(tree["id"], extras)
     nodes = _nodes(tree)
     flows: Dict[str, dict] = tree.get("flows") or {}
-    node_ids = {node["id"] for node in nodes}
+    by_id = {node["id"]: node for node in nodes}
     for flow_id, flow in flows.items():
         for end in ("source", "target"):
-            if not isinstance(flow, dict) or flow.get(end) not in node_ids:
+            if not isinstance(flow, dict) or flow.get(end) not in by_id:
                 raise BpmnExportError(flow_id, f"its {end} is not a node of pipeline {tree['id']}")
-    converge_tags = _converge_elements(tree, nodes, flows)
+    converge_tags = _converge_elements(by_id, flows)
     for node in nodes:
         _write_node(container, tree, node, flows, ids, converge_tags)
-    for flow_id in flows:
-        _write_flow(container, flow_id, flows, tree, ids)
+    for flow_id, flow in flows.items():
+        _write_flow(container, flow_id, flows, by_id[flow["source"]], ids)
 
 
 def _write_node(
@@ -197,14 +197,13 @@ def _write_component(extension: ET.Element, node: dict) -> Any:
     return rest
 
 
-def _write_flow(container: ET.Element, flow_id: str, flows: dict, tree: dict, ids: _unique_ids) -> None:
+def _write_flow(container: ET.Element, flow_id: str, flows: dict, source: dict, ids: _unique_ids) -> None:
     flow = flows[flow_id]
     element = ET.SubElement(container, "bpmn:sequenceFlow", id=ids.add(m.encode_id(flow_id)))
     element.set("sourceRef", m.encode_id(flow["source"]))
     element.set("targetRef", m.encode_id(flow["target"]))
     canonical = {"id": flow_id, "source": flow["source"], "target": flow["target"], "is_default": False}
     payload = _difference(flow, canonical)
-    source = _find_node(tree, flow["source"])
     condition = _condition_of(source, flow_id, flows)
     if payload or (condition and len(condition) > 1):
         extension = _extension(element)
@@ -231,35 +230,28 @@ def _condition_of(source: dict, flow_id: str, flows: dict) -> Optional[dict]:
     return condition if flows[flow_id].get("source") == source["id"] else None
 
 
-def _find_node(tree: dict, node_id: str) -> dict:
-    for node in _nodes(tree):
-        if node["id"] == node_id:
-            return node
-    return {}
-
-
-def _converge_elements(tree: dict, nodes: List[dict], flows: dict) -> Dict[str, str]:
+def _converge_elements(by_id: Dict[str, dict], flows: dict) -> Dict[str, str]:
     """For each ConvergeGateway, the BPMN element of the split it joins, so that a parallel join is
     drawn as a parallel gateway. Validated trees say it (``converge_gateway_id``); otherwise the
     nearest unmatched split walking backwards decides."""
-    by_id = {node["id"]: node for node in nodes}
     tags: Dict[str, str] = {}
-    for node in nodes:
+    for node in by_id.values():
         target = node.get("converge_gateway_id")
         if node.get("type") in m.GATEWAY_ELEMENTS and isinstance(target, str) and target in by_id:
             tags[target] = m.GATEWAY_ELEMENTS[node["type"]]
-    for node in nodes:
+    sources: Dict[str, List[str]] = {}
+    for flow in flows.values():
+        sources.setdefault(flow["target"], []).append(flow["source"])
+    for node in by_id.values():
         if node.get("type") == m.CONVERGE and node["id"] not in tags:
-            split = _matching_split(node["id"], by_id, flows)
+            split = _matching_split(node["id"], by_id, sources)
             if split is not None:
                 tags[node["id"]] = m.GATEWAY_ELEMENTS[str(by_id[split]["type"])]
     return tags
 
 
-def _matching_split(converge_id: str, by_id: Dict[str, dict], flows: dict) -> Optional[str]:
-    sources: Dict[str, List[str]] = {}
-    for flow in flows.values():
-        sources.setdefault(flow["target"], []).append(flow["source"])
+def _matching_split(converge_id: str, by_id: Dict[str, dict], sources: Dict[str, List[str]]) -> Optional[str]:
+    """Walk upstream counting joins (+1) and splits (-1); the split that brings the count to zero."""
     queue, seen = deque([(converge_id, 1)]), {converge_id}
     while queue:
         node_id, depth = queue.popleft()

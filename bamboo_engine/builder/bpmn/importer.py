@@ -62,8 +62,12 @@ class _Flow:
 
 @dataclass
 class _LevelElements:
+    """The node elements and flows of one level, with the flows indexed by the node they leave/enter."""
+
     nodes: List[ET.Element] = field(default_factory=list)
     flows: Dict[str, _Flow] = field(default_factory=dict)
+    leaving: Dict[str, List[_Flow]] = field(default_factory=dict)
+    entering: Dict[str, List[_Flow]] = field(default_factory=dict)
 
 
 def _read_level(container: ET.Element, default_id: str) -> dict:
@@ -110,6 +114,8 @@ def _collect(container: ET.Element, tree_id: str) -> _LevelElements:
         for end, node_id in (("sourceRef", flow.source), ("targetRef", flow.target)):
             if node_id not in node_ids:
                 raise BpmnImportError(flow.id, f"dangling flow: {end} {node_id!r} is not a node of {tree_id}")
+        level.leaving.setdefault(flow.source, []).append(flow)
+        level.entering.setdefault(flow.target, []).append(flow)
     return level
 
 
@@ -127,8 +133,8 @@ def _read_node(element: ET.Element, level: _LevelElements) -> dict:
     _check_children(element, node_id)
     marker = _extension(element, "node")
     node_type = _node_type(element, node_id, marker, level)
-    incoming = _io(element, "incoming", node_id, level, lambda flow: flow.target == node_id)
-    outgoing = _io(element, "outgoing", node_id, level, lambda flow: flow.source == node_id)
+    incoming = _io(element, "incoming", node_id, level, level.entering.get(node_id, []))
+    outgoing = _io(element, "outgoing", node_id, level, level.leaving.get(node_id, []))
     conditions = _conditions(node_id, node_type, outgoing, level)
     default_flow = _default_flow(element, node_id, outgoing, level)
     node = m.canonical_structure(node_type, element.get("name"), incoming, outgoing, conditions, default_flow)
@@ -183,24 +189,23 @@ def _is_converging(element: ET.Element, node_id: str, level: _LevelElements) -> 
     direction = element.get("gatewayDirection", "Unspecified")
     if direction in ("Converging", "Diverging"):
         return direction == "Converging"
-    incoming = sum(flow.target == node_id for flow in level.flows.values())
-    outgoing = sum(flow.source == node_id for flow in level.flows.values())
-    return incoming > 1 and outgoing == 1
+    return len(level.entering.get(node_id, [])) > 1 and len(level.leaving.get(node_id, [])) == 1
 
 
-def _io(element: ET.Element, tag: str, node_id: str, level: _LevelElements, names_node) -> List[str]:
+def _io(element: ET.Element, tag: str, node_id: str, level: _LevelElements, naming: List[_Flow]) -> List[str]:
+    """The node's listed ``incoming``/``outgoing`` references or, when it lists none, the flows naming it."""
     listed = [m.decode_id((child.text or "").strip()) for child in element if child.tag == _bpmn(tag)]
     for flow_id in listed:
         if flow_id not in level.flows:
             raise BpmnImportError(node_id, f"{tag} {flow_id!r} is not a sequence flow of its process")
-    return listed or [flow.id for flow in level.flows.values() if names_node(flow)]
+    return listed or [flow.id for flow in naming]
 
 
 def _conditions(node_id: str, node_type: str, outgoing: List[str], level: _LevelElements) -> Dict[str, dict]:
     conditions = {}
-    for flow in level.flows.values():
+    for flow in level.leaving.get(node_id, []):
         expression = flow.element.find(_bpmn("conditionExpression"))
-        if expression is None or flow.source != node_id:
+        if expression is None:
             continue
         if node_type not in m.CONDITIONAL_GATEWAYS:
             raise BpmnImportError(

@@ -19,6 +19,8 @@ Point = Tuple[float, float]
 #: Horizontal space between two columns and vertical space between two rows.
 COLUMN_GAP = 60.0
 ROW_GAP = 40.0
+#: Vertical space between the lanes of flows looping back to an earlier column.
+LOOP_GAP = 15.0
 
 
 @dataclass(frozen=True)
@@ -83,15 +85,17 @@ def layered_layout(sizes: Dict[str, Tuple[float, float]], edges: Sequence[Edge],
     columns = _columns(order, successors, back_edges)
     boxes, width, height = _place(sizes, columns, rows, successors)
     layout = Layout(boxes=boxes, width=width, height=height)
-    loop_y = height + ROW_GAP / 2
+    loop_y = height
     out_degree = {node: len(successors[node]) for node in sizes}
     for edge in edges:
         if edge.source not in boxes or edge.target not in boxes:
             continue
         source, target = boxes[edge.source], boxes[edge.target]
         if edge.id in back_edges or target.x <= source.x:
+            # Each loop gets its own lane below the level, so two loops never share a segment.
+            loop_y += LOOP_GAP
             layout.waypoints[edge.id] = _loop_route(source, target, loop_y)
-            layout.height = loop_y + ROW_GAP / 2
+            layout.height = loop_y + LOOP_GAP
         else:
             layout.waypoints[edge.id] = _forward_route(source, target, out_degree[edge.source] > 1)
     return layout

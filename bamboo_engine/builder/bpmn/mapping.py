@@ -54,6 +54,7 @@ MISSING_MARK = {"$bamboo": "missing"}
 _NAME_START = re.compile(r"[A-Za-z_]")
 _NAME_CHAR = re.compile(r"[A-Za-z0-9_.\-]")
 _ESCAPE = re.compile(r"_x([0-9A-F]{4,6})_")
+_PLAIN_NCNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 
 
 def encode_id(raw: str) -> str:
@@ -62,6 +63,8 @@ def encode_id(raw: str) -> str:
     Characters an NCName cannot hold, and an underscore that would read as the start of an escape, are
     written ``_xHHHH_``, so :func:`decode_id` restores any id exactly.
     """
+    if _PLAIN_NCNAME.fullmatch(raw) and _ESCAPE.search(raw) is None:
+        return raw
     out = []
     for index, char in enumerate(raw):
         allowed = _NAME_START if index == 0 else _NAME_CHAR
