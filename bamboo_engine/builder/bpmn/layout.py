@@ -197,19 +197,18 @@ def _place(
             [columns[node] for node in members[row]]
             + [columns[edge.target] - 1 for node in members[row] for edge in successors[node]]
         )
-        half = max(sizes[node][1] for node in members[row]) / 2
-        top = max(
-            (column_bottom.get(column, -ROW_GAP) for column in range(first, last + 1)), default=-ROW_GAP
-        )
-        line = top + ROW_GAP + half
+        # The line clears what earlier rows left in every column it spans (its flows run there), and
+        # each of its nodes clears what is above it in its own column.
+        floors = {column: column_bottom.get(column, -ROW_GAP) + ROW_GAP for column in range(first, last + 1)}
+        line = max([*floors.values()] + [floors[columns[node]] + sizes[node][1] / 2 for node in members[row]])
+        for column in range(first, last + 1):
+            column_bottom[column] = max(column_bottom.get(column, -ROW_GAP), line)
         for node in members[row]:
             width, height = sizes[node]
             column = columns[node]
-            boxes[node] = Box(
-                column_x[column] + (column_width[column] - width) / 2, line - height / 2, width, height
-            )
-        for column in range(first, last + 1):
-            column_bottom[column] = max(column_bottom.get(column, -ROW_GAP), line + half)
+            x_left = column_x[column] + (column_width[column] - width) / 2
+            boxes[node] = Box(x_left, line - height / 2, width, height)
+            column_bottom[column] = max(column_bottom[column], line + height / 2)
     height = max((box.bottom for box in boxes.values()), default=0.0)
     return boxes, max(x - COLUMN_GAP, 0.0), height
 
