@@ -270,3 +270,12 @@ def test_command_line_reports_errors(tmp_path, capsys):
     bad.write_text(_document(_MODELER_BODY + '<bpmn2:userTask id="Ask"/>'))
     assert main(["import", str(bad)]) == 1
     assert "error: Ask: unsupported element userTask" in capsys.readouterr().err
+
+
+def test_text_xml_cannot_carry_is_refused():
+    tree = trees.linear_pipeline(1)
+    act = next(iter(tree["activities"].values()))
+    act["name"] = "bell\x07"
+    with pytest.raises(BpmnExportError, match="XML 1.0 cannot carry") as caught:
+        tree_to_bpmn(tree)
+    assert caught.value.element == act["id"]

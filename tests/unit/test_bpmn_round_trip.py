@@ -319,3 +319,10 @@ def test_schema_check_rejects_a_broken_document():
     document = document.replace("</bpmn:incoming>", "</bpmn:incomingx>", 1)
     with pytest.raises(AssertionError, match="incomingx"):
         assert_valid_bpmn(document)
+
+
+def test_a_name_that_is_not_a_string_survives():
+    tree = trees.linear_pipeline(1)
+    next(iter(tree["activities"].values()))["name"] = 42
+    tree["start_event"]["name"] = ["a", "list"]
+    assert_round_trip(tree)

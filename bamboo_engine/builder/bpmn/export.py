@@ -27,7 +27,7 @@ def tree_to_bpmn(tree: dict) -> str:
     definitions = ET.Element("bpmn:definitions")
     for prefix, uri in m.NAMESPACES.items():
         definitions.set(f"xmlns:{prefix}", uri)
-    ids = _unique_ids(set())
+    ids = _XmlIds(set())
     definitions.set("id", ids.add(m.encode_id(tree["id"]) + "_definitions"))
     definitions.set("targetNamespace", m.TARGET_NAMESPACE)
     definitions.set("exporter", "bamboo_engine")
@@ -40,7 +40,7 @@ def tree_to_bpmn(tree: dict) -> str:
     return ET.tostring(definitions, encoding="unicode", xml_declaration=True)
 
 
-class _unique_ids:
+class _XmlIds:
     """The XML IDs written so far: a tree whose ids collide once encoded cannot be exported."""
 
     def __init__(self, taken: Set[str]):
@@ -67,14 +67,14 @@ def _nodes(tree: dict) -> List[dict]:
     return nodes
 
 
-def _write_level(container: ET.Element, tree: dict, ids: _unique_ids, pipeline_id_differs: bool) -> None:
+def _write_level(container: ET.Element, tree: dict, ids: _XmlIds, pipeline_id_differs: bool) -> None:
     """Write one pipeline level's extension, nodes and flows into a process or subProcess element."""
     extras = {key: value for key, value in tree.items() if key not in m.TREE_STRUCTURE_KEYS}
     extras.update({key: m.MISSING_MARK for key in m.TREE_STRUCTURE_KEYS if key not in tree})
     extension = _extension(container)
     pipeline = ET.SubElement(extension, "bamboo:pipeline")
     if pipeline_id_differs:
-        pipeline.set("id", tree["id"])
+        pipeline.set("id", _text(tree["id"], tree["id"]))
     pipeline.text = _json(tree["id"], extras)
     nodes = _nodes(tree)
     flows: Dict[str, dict] = tree.get("flows") or {}
@@ -91,13 +91,14 @@ def _write_level(container: ET.Element, tree: dict, ids: _unique_ids, pipeline_i
 
 
 def _write_node(
-    container: ET.Element, tree: dict, node: dict, flows: dict, ids: _unique_ids, converge_tags: dict
+    container: ET.Element, tree: dict, node: dict, flows: dict, ids: _XmlIds, converge_tags: dict
 ) -> None:
     node_id, node_type = node["id"], node.get("type")
     tag = _element_of(tree, node, converge_tags)
     element = ET.SubElement(container, f"bpmn:{tag}", id=ids.add(m.encode_id(node_id)))
-    if isinstance(node.get("name"), str):
-        element.set("name", node["name"])
+    name = node.get("name")
+    if isinstance(name, str):
+        element.set("name", _text(node_id, name))
     incoming = _io(node, "incoming", flows, "target")
     outgoing = _io(node, "outgoing", flows, "source")
     conditions, default_flow = _conditions(node, outgoing, flows)
@@ -106,14 +107,14 @@ def _write_node(
     if default_flow is not None:
         element.set("default", m.encode_id(default_flow))
     canonical = m.canonical_structure(
-        str(node_type), node.get("name"), incoming, outgoing, conditions, default_flow
+        str(node_type), name if isinstance(name, str) else None, incoming, outgoing, conditions, default_flow
     )
     canonical["id"] = node_id
     payload = _difference({k: v for k, v in node.items() if k not in ("component", "pipeline")}, canonical)
     extension = _extension(element)
     if node_type == m.SERVICE_ACTIVITY:
         payload["component"] = _write_component(extension, node)
-    marker = ET.SubElement(extension, "bamboo:node", type=str(node_type))
+    marker = ET.SubElement(extension, "bamboo:node", type=_text(node_id, str(node_type)))
     if payload:
         marker.text = _json(node_id, payload)
     for flow_id in incoming:
@@ -190,14 +191,14 @@ def _write_component(extension: ET.Element, node: dict) -> Any:
     if not isinstance(component, dict) or not isinstance(component.get("code"), str):
         # Not runnable (the builder allows ``ServiceActivity()`` without a code): kept verbatim.
         return component
-    element = ET.SubElement(extension, "bamboo:component", code=component["code"])
+    element = ET.SubElement(extension, "bamboo:component", code=_text(node["id"], component["code"]))
     rest = {key: value for key, value in component.items() if key != "code"}
     if isinstance(component.get("version"), str):
-        element.set("version", rest.pop("version"))
+        element.set("version", _text(node["id"], rest.pop("version")))
     return rest
 
 
-def _write_flow(container: ET.Element, flow_id: str, flows: dict, source: dict, ids: _unique_ids) -> None:
+def _write_flow(container: ET.Element, flow_id: str, flows: dict, source: dict, ids: _XmlIds) -> None:
     flow = flows[flow_id]
     element = ET.SubElement(container, "bpmn:sequenceFlow", id=ids.add(m.encode_id(flow_id)))
     element.set("sourceRef", m.encode_id(flow["source"]))
@@ -215,7 +216,7 @@ def _write_flow(container: ET.Element, flow_id: str, flows: dict, source: dict, 
     if condition:
         expression = ET.SubElement(element, "bpmn:conditionExpression")
         expression.set("xsi:type", "bpmn:tFormalExpression")
-        expression.text = condition["evaluate"]
+        expression.text = _text(flow_id, condition["evaluate"])
 
 
 def _condition_of(source: dict, flow_id: str, flows: dict) -> Optional[dict]:
@@ -272,6 +273,14 @@ def _extension(element: ET.Element) -> ET.Element:
         if child.tag == "bpmn:extensionElements":
             return child
     return ET.SubElement(element, "bpmn:extensionElements")
+
+
+def _text(owner: str, value: str) -> str:
+    """``value`` if XML can hold it (JSON payloads escape control characters; attributes cannot)."""
+    match = m.XML_UNSAFE.search(value)
+    if match:
+        raise BpmnExportError(owner, f"{value!r} holds {match.group()!r}, which XML 1.0 cannot carry")
+    return value
 
 
 def _json(owner: str, value: Any) -> str:

@@ -50,6 +50,9 @@ NODE_STRUCTURE_KEYS = ("id", "name", "type", "incoming", "outgoing", "conditions
 #: Payload value meaning "the tree has no such key" (the BPMN structure alone would add it).
 MISSING_MARK = {"$bamboo": "missing"}
 
+#: Characters XML 1.0 cannot carry at all (not even escaped).
+XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
 # NCName letters kept as they are; everything else is written ``_xHHHH_`` (the XML name escape).
 _NAME_START = re.compile(r"[A-Za-z_]")
 _NAME_CHAR = re.compile(r"[A-Za-z0-9_.\-]")
