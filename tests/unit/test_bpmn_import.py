@@ -146,6 +146,7 @@ def test_a_modeler_drawn_process_survives_a_second_round_trip():
             "incoming 'F7'",
         ),
         (_document(_MODELER_BODY + '<bpmn2:startEvent id="Start2"/>'), "Start2", "a second startEvent"),
+        (_document(_MODELER_BODY + _task("Noop")), "Noop", "used by more than one element"),
         (
             _document(
                 _MODELER_BODY.replace('<bpmn2:endEvent id="End"/>', "").replace(

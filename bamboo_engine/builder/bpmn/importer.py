@@ -49,7 +49,22 @@ def bpmn_to_tree(document: Union[str, bytes]) -> dict:
     if len(processes) != 1:
         raise BpmnImportError("document", f"expected exactly one bpmn:process, found {len(processes)}")
     process = processes[0]
+    _check_unique_ids(process)
     return _read_level(process, m.decode_id(_required(process, "id")))
+
+
+def _check_unique_ids(process: ET.Element) -> None:
+    """Node and flow ids are unique across the whole tree (subprocesses included), as the engine needs;
+    ElementTree does not check XML IDs, and a repeated id would silently replace a node."""
+    seen = set()
+    for element in process.iter():
+        if element.tag == _bpmn("sequenceFlow") or (
+            element.tag.startswith("{" + m.BPMN_NS + "}") and _local(element.tag) in _NODE_TAGS
+        ):
+            element_id = _required(element, "id")
+            if element_id in seen:
+                raise BpmnImportError(m.decode_id(element_id), "this id is used by more than one element")
+            seen.add(element_id)
 
 
 @dataclass
