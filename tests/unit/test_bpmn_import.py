@@ -280,3 +280,9 @@ def test_text_xml_cannot_carry_is_refused():
     with pytest.raises(BpmnExportError, match="XML 1.0 cannot carry") as caught:
         tree_to_bpmn(tree)
     assert caught.value.element == act["id"]
+
+
+def test_bytes_in_the_declared_encoding_are_read():
+    tree = trees.normal_pipeline()
+    tree["activities"][next(iter(tree["activities"]))]["name"] = "检查磁盘"
+    assert bpmn_to_tree(tree_to_bpmn(tree).encode("utf-8")) == tree
