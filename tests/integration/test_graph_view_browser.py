@@ -138,6 +138,8 @@ def test_the_graph_of_a_running_pipeline_follows_it_to_the_end(gevent_worker, co
 def test_the_graphs_of_a_finished_17_node_run_and_of_a_failed_run(
     gevent_worker, console_url, browser, tmp_path
 ):
+    from selenium.webdriver.common.by import By
+
     tree, ids = normal_pipeline()
     root_id = start(tree, queue=QUEUE)
     broken = activity("fail_node", name="breaks")
@@ -155,6 +157,9 @@ def test_the_graphs_of_a_finished_17_node_run_and_of_a_failed_run(
     panel = _select(browser, ids["act_1"])
     assert panel["name"] == "act_1" and "param_1" in panel["outputs"]
     screenshot(browser, tmp_path / "graph_17_nodes.png")
+    browser.set_window_size(1900, 900)
+    browser.find_element(By.ID, "zoom-fit").click()
+    screenshot(browser, tmp_path / "graph_17_nodes_wide.png")  # the one in docs/images/graph-view.png
 
     _open_graph(browser, console_url, failed_id)
 

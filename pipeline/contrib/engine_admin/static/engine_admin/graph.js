@@ -9,8 +9,8 @@
   "use strict";
 
   var SVG_NS = "http://www.w3.org/2000/svg";
-  var SIZES = { activity: [156, 46], event: [34, 34], gateway: [40, 40] };
-  var GAP_X = 54, GAP_Y = 26, PAD = 14, HEAD = 22, BACK_MARGIN = 22;
+  var SIZES = { activity: [140, 44], event: [34, 34], gateway: [40, 40] };
+  var GAP_X = 46, GAP_Y = 26, PAD = 14, HEAD = 22, BACK_MARGIN = 22;
   var EXPAND_ALL_UP_TO = 300; // nodes: bigger runs open with their subprocesses collapsed
   var GATEWAY_MARKS = {
     ExclusiveGateway: "×", ParallelGateway: "+", ConditionalParallelGateway: "◇", ConvergeGateway: "⋈"
@@ -181,9 +181,9 @@
         drawPipeline(node.children, inner, box.inner);
         g.appendChild(inner);
       } else {
-        label(g, shorten(node.name || node.type, 22), box.w / 2, 20, "name", 22);
-        label(g, shorten(node.children ? "+ subprocess" : (node.code || node.type), 26), box.w / 2, 36,
-          "sub-label" + (node.children ? " toggle" : ""), 26);
+        label(g, node.name || node.type, box.w / 2, 19, "name", 20);
+        label(g, node.children ? "+ subprocess" : (node.code || node.type), box.w / 2, 35,
+          "sub-label" + (node.children ? " toggle" : ""), 24);
       }
     }
     var badges = svg("text", { "class": "badges", x: box.w - 2, y: -3 });
@@ -386,7 +386,7 @@
 
   /** Scales the drawing to the canvas's width, down to ``smallest`` (a huge run is scrolled instead). */
   function fit(smallest) {
-    var room = canvas.clientWidth - 8;
+    var room = canvas.clientWidth - 24; // the canvas's padding and a vertical scroll bar
     var lowest = typeof smallest === "number" ? smallest : 0.1;
     scale = size.w > room ? Math.max(room / size.w, lowest) : 1;
     applyZoom();
