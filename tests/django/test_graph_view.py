@@ -92,14 +92,20 @@ def test_a_finished_run_with_a_subprocess_and_gateways(harness):
 
 def test_a_failed_node_then_its_retry_and_a_skip_are_marked(harness):
     first, second = activity("fail_node", name="first"), activity("fail_node", name="second")
-    root_id = harness.start(linear_tree(first, second))
+    tree = linear_tree(first, second)
+    root_id = harness.start(tree)
     harness.run_until_idle()
 
     failed = graph.run_states(root_id)
     assert failed["state"] == "RUNNING" and not failed["settled"]
     assert failed["nodes"][first.id] == {"state": "FAILED"}
     assert second.id not in failed["nodes"]
-    assert not any(flow.endswith(first.id) for flow in failed["taken"])  # nothing leaves a FAILED node
+    assert flow_between(tree, first.id, second.id) not in failed["taken"]  # nothing leaves a FAILED node
+    assert flow_between(tree, tree["start_event"]["id"], first.id) in failed["taken"]
+    assert graph.node_panel(root_id, first.id)["ex_data"]
+    not_reached = graph.node_panel(root_id, second.id)
+    assert not_reached["state"] is None and not_reached["data_source"] == "configured"
+    assert not_reached["outputs"] is None and not_reached["histories"] == [] and not_reached["logs"] == []
 
     assert_ok(api.retry_node(harness.runtime, first.id, data={"should_fail": False}))
     harness.run_until_idle()
@@ -108,6 +114,7 @@ def test_a_failed_node_then_its_retry_and_a_skip_are_marked(harness):
 
     done = graph.run_states(root_id)
     assert done["state"] == "FINISHED" and done["settled"]
+    assert flow_between(tree, first.id, second.id) in done["taken"]
     assert done["nodes"][first.id] == {"state": "FINISHED", "retry": 1}
     assert done["nodes"][second.id] == {"state": "FINISHED", "skip": True}
     panel = graph.node_panel(root_id, first.id)
