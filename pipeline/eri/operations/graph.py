@@ -41,7 +41,7 @@ def pipeline_graph(root_id: str) -> Optional[Dict[str, Any]]:
     nodes: Dict[str, Dict[str, Any]] = {}
     for pipeline_id, members in _members(details, root_id).items():
         start_id = _start_of(pipeline_id, root_id, details, members)
-        pipelines[pipeline_id], placed = _pipeline(members, details, start_id)
+        pipelines[pipeline_id], placed = _pipeline(pipeline_id, members, details, start_id)
         nodes.update(placed)
     return {
         "root_id": root_id,
@@ -106,10 +106,11 @@ def node_panel(root_id: str, node_id: str) -> Optional[Dict[str, Any]]:
 
 
 def _details(root_id: str) -> Dict[str, Dict[str, Any]]:
-    rows = Node.objects.filter(root_pipeline_id=root_id).order_by("id").values_list("node_id", "detail")
-    if not rows.exists():  # rows written without their root id: the nodes that ran are still known
-        ran = State.objects.filter(root_id=root_id).values_list("node_id", flat=True)
-        rows = Node.objects.filter(node_id__in=list(ran)).order_by("id").values_list("node_id", "detail")
+    fields = ("node_id", "detail")
+    rows = list(Node.objects.filter(root_pipeline_id=root_id).order_by("id").values_list(*fields))
+    if not rows:  # rows written without their root id: the nodes that ran are still known
+        ran = list(State.objects.filter(root_id=root_id).values_list("node_id", flat=True))
+        rows = list(Node.objects.filter(node_id__in=ran).order_by("id").values_list(*fields))
     details = {}
     for node_id, text in rows:
         detail = decode_json(text)
@@ -143,8 +144,9 @@ def _flows(members: List[str], details: Dict[str, Dict[str, Any]]) -> List[Tuple
 
 
 def _pipeline(
-    members: List[str], details: Dict[str, Dict[str, Any]], start_id: str
+    pipeline_id: str, members: List[str], details: Dict[str, Dict[str, Any]], start_id: str
 ) -> Tuple[Dict[str, Any], Dict[str, Dict[str, Any]]]:
+    """One pipeline's entry (its nodes, start and flows, loops marked) and its nodes placed."""
     flows = _flows(members, details)
     layout = layered_layout(members, [(source, target) for _, source, target in flows], start_id)
     flow_rows = []
@@ -159,7 +161,7 @@ def _pipeline(
         node: Dict[str, Any] = {
             "type": detail.get("type", ""),
             "name": detail.get("name") or "",
-            "pipeline": detail.get("parent_pipeline_id") or "",
+            "pipeline": pipeline_id,
             "rank": place.rank,
             "row": place.row,
         }
