@@ -1,6 +1,9 @@
 """Engine-wide settings: a plain class whose attributes the host mutates at startup."""
 
+from bamboo_engine.utils.constants import ExclusiveGatewayStrategy
 from bamboo_engine.utils.expr import default_expr_func
+
+__all__ = ["Settings", "ExclusiveGatewayStrategy"]
 
 
 class Settings:

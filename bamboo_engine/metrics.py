@@ -10,14 +10,15 @@ floats) read once at import, else :data:`DEFAULT_BUCKETS`.
 
 import functools
 import os
-import socket
 import time
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterator, Tuple
 
 from prometheus_client import Counter, Gauge, Histogram
 
-HOST_NAME = socket.gethostname()
+from bamboo_engine.utils.host import get_hostname
+
+HOST_NAME = get_hostname()
 
 DEFAULT_BUCKETS = (
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 25.0, 50.0, 75.0, 100.0,

@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "pipeline.contrib.node_timer_event",
     "pipeline.contrib.rollback",
     "pipeline.contrib.engine_admin",
+    "pipeline.contrib.periodic_task",
+    "django_celery_beat",
 ]
 # The playground's plugins (debug_node, sleep_timer, callback_node, ...) are what the tests run; the
 # playground project registers them the same way (playground/settings.py).

@@ -15,5 +15,6 @@ OUR_TASKS = frozenset(
         "pipeline.contrib.node_timer_event.tasks.execute_node_timer_event_action",
         "pipeline.contrib.node_timer_event.tasks.scan_node_timer_event_pool",
         "pipeline.contrib.rollback.tasks.token_rollback",
+        "pipeline.contrib.periodic_task.tasks.bamboo_engine_periodic_task_start",
     }
 )

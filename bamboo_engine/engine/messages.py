@@ -6,6 +6,7 @@ Every runtime runs a received message the same way; what a message carries is
 
 from typing import Any, Optional
 
+from bamboo_engine import fence
 from bamboo_engine.engine import failsafe
 from bamboo_engine.interrupt import ExecuteInterrupter, ScheduleInterrupter
 
@@ -39,6 +40,8 @@ def run_execute_message(
         )
     except Exception as err:  # noqa: BLE001 - an undecodable message is dropped and counted
         failsafe.drop_undecodable(failsafe.EXECUTE, {"process_id": process_id, "node_id": node_id}, err)
+        return
+    if not fence.admit_execute(runtime, process_id, node_id, recover_point, headers):
         return
     Engine(runtime).execute(
         process_id=process_id,
@@ -79,6 +82,8 @@ def run_schedule_message(
     except Exception as err:  # noqa: BLE001 - an undecodable message is dropped and counted
         message = {"process_id": process_id, "node_id": node_id, "schedule_id": schedule_id}
         failsafe.drop_undecodable(failsafe.SCHEDULE, dict(message, callback_data_id=callback_data_id), err)
+        return
+    if not fence.admit_schedule(runtime, schedule_id, node_id, callback_data_id, recover_point, headers):
         return
     Engine(runtime).schedule(
         process_id=process_id,

@@ -23,7 +23,7 @@ import copy
 import traceback
 import uuid
 from typing import List
-from unittest.mock import MagicMock, patch
+from unittest.mock import MagicMock, call, patch
 
 from bamboo_engine.plugin import io as plugin_io
 from pipeline.core.data.base import DataObject
@@ -32,6 +32,7 @@ from pipeline.core.flow.io import ArrayItemSchema, ItemSchema, ObjectItemSchema,
 __all__ = [
     "ArrayItemSchema",
     "Assertion",
+    "Call",
     "CallAssertion",
     "ComponentTestCase",
     "ComponentTestMixin",
@@ -267,3 +268,7 @@ class ComponentTestMixin:
             f"(outputs: {dict(data.outputs)!r})",
         )
         self.assertDictEqual(assertion.outputs, dict(data.outputs), f"{stage}: outputs differ")
+
+
+#: ``unittest.mock.call``: builds the expected calls of a :class:`CallAssertion`.
+Call = call

@@ -1,5 +1,5 @@
 """Optional contrib apps of the Django runtime.
 
-Each sub-package is a Django app named as upstream names it. Apps whose feature is not implemented are
-placeholders (their docstring says so): installable, so settings files listing them load, but empty.
+Each sub-package is a Django app named and labelled as upstream names it, except the plain packages
+``mock`` (an api over the runtime) and ``celery_tools`` (a Celery decorator), which have no models.
 """

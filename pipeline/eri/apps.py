@@ -21,10 +21,18 @@ class ERIConfig(AppConfig):
         from pipeline.eri.celery import healing_tasks, tasks  # noqa: F401
 
         handlers.register()
+        _forward_root_end_states()
         setting_changed.connect(runtime_cache.on_setting_changed, dispatch_uid="pipeline.eri.runtime_cache")
         validate_settings()
         copy_sandbox_settings()
         _watch_worker_start()
+
+
+def _forward_root_end_states() -> None:
+    from pipeline.eri import run_signals
+    from pipeline.eri.signals import post_set_state
+
+    post_set_state.connect(run_signals.forward_root_end_state, dispatch_uid="pipeline.eri.run_signals")
 
 
 def _watch_worker_start() -> None:

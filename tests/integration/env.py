@@ -49,6 +49,7 @@ SESSION_QUEUES = (
     "rb",
     "rbm",
     "rbi",
+    "pt",
 )
 #: Rollback queues the session declares besides the default ``rollback`` (a worker of its own each).
 SESSION_ROLLBACK_QUEUES = ("rollback_rb", "rollback_rbm")

@@ -10,6 +10,7 @@ not exist has no route: sending it raises ``NotFoundError``. A runtime supplies 
 import abc
 from typing import Any, Dict, Optional, Tuple
 
+from bamboo_engine import fence
 from bamboo_engine.eri.interfaces.task import TaskMixin
 from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint, ScheduleInterruptPoint
 from bamboo_engine.eri.rules.storage import PROCESS, RuleStorage
@@ -77,6 +78,8 @@ class TaskRules(TaskMixin, RuleStorage):
         headers: Optional[dict] = None,
     ) -> None:
         kwargs = execute_message(process_id, node_id, root_pipeline_id, parent_pipeline_id, recover_point)
+        if fence.emit_enabled():
+            headers = fence.dispatch_headers(headers, fence.execute_fence_of(self, process_id))
         self._dispatch(EXECUTE, process_id, kwargs, headers, 0)
 
     def schedule(
@@ -89,7 +92,9 @@ class TaskRules(TaskMixin, RuleStorage):
         headers: Optional[dict] = None,
     ) -> None:
         kwargs = schedule_message(process_id, node_id, schedule_id, callback_data_id, recover_point)
-        self._dispatch(SCHEDULE, process_id, kwargs, headers, 0)
+        self._dispatch(
+            SCHEDULE, process_id, kwargs, self._fenced_schedule(schedule_id, callback_data_id, headers), 0
+        )
 
     def set_next_schedule(
         self,
@@ -102,7 +107,14 @@ class TaskRules(TaskMixin, RuleStorage):
     ) -> None:
         """A schedule message due in ``schedule_after`` seconds (a negative delay is due now)."""
         kwargs = schedule_message(process_id, node_id, schedule_id, callback_data_id)
+        headers = self._fenced_schedule(schedule_id, callback_data_id, headers)
         self._dispatch(SCHEDULE, process_id, kwargs, headers, max(schedule_after, 0))
+
+    def _fenced_schedule(self, schedule_id: Any, callback_data_id: Optional[int], headers: Optional[dict]):
+        # POLL messages only: each callback carries its own data and is never a copy of another one.
+        if callback_data_id is None and fence.emit_enabled():
+            return fence.dispatch_headers(headers, fence.schedule_fence_of(self, schedule_id))
+        return headers
 
     def _dispatch(
         self, kind: str, process_id: int, kwargs: Dict[str, Any], headers: Optional[dict], countdown: float

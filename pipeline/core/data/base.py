@@ -1,8 +1,9 @@
-"""``DataObject``: the inputs/outputs container a service reads and writes."""
+"""``DataObject``: the inputs/outputs container a service reads and writes (and ``FancyDict``)."""
 
 from bamboo_engine.plugin import DataObject as PluginDataObject
+from bamboo_engine.utils.collections import FancyDict
 
-__all__ = ["DataObject"]
+__all__ = ["DataObject", "FancyDict"]
 
 
 class DataObject(PluginDataObject):

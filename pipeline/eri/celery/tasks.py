@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from typing import Iterator, Optional
 
 from celery import shared_task
-from celery._state import connect_on_app_finalize
 from celery.schedules import crontab
 from django.db import InterfaceError, InternalError, OperationalError
 
@@ -24,6 +23,7 @@ from bamboo_engine.metrics import (
     labelled,
 )
 from pipeline.conf import settings
+from pipeline.contrib.celery_tools.periodic import periodic_task
 from pipeline.eri.celery.delivery import (
     Verdict,
     claim_delivery,
@@ -189,21 +189,11 @@ def _took_over_schedule(runtime: BambooDjangoRuntime, message: dict) -> bool:
     return True
 
 
-@shared_task(name=CLEAN_EXPIRED_LOG_TASK_NAME, ignore_result=True)
+@periodic_task(name=CLEAN_EXPIRED_LOG_TASK_NAME, run_every=crontab(minute=0, hour=0), ignore_result=True)
 def clean_expired_log():
-    """Daily: delete node logs older than ``LOG_PERSISTENT_DAYS`` and expired delivery claims."""
+    """Daily at 00:00 (beat): delete node logs older than ``LOG_PERSISTENT_DAYS``, expired claims."""
     from pipeline.eri.models import LogEntry
 
     deleted = LogEntry.objects.delete_expired_log(settings.LOG_PERSISTENT_DAYS)
     claims = delete_expired_claims()
     logger.info("clean_expired_log: %s log entries and %s delivery claims deleted", deleted, claims)
-
-
-@connect_on_app_finalize
-def _schedule_clean_expired_log(app):
-    # Runs for every Celery app, like shared_task registration: beat runs the cleanup at 00:00 daily.
-    app.add_periodic_task(
-        crontab(minute=0, hour=0),
-        app.signature(CLEAN_EXPIRED_LOG_TASK_NAME),
-        name=CLEAN_EXPIRED_LOG_TASK_NAME,
-    )

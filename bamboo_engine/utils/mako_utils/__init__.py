@@ -1,0 +1,1 @@
+"""Template safety helpers under the import paths projects use (``checker``, ``exceptions``)."""

@@ -1,0 +1,3 @@
+"""Compatibility re-export of ``bamboo_engine.builder.flow`` under ``pipeline.builder.flow``."""
+
+from bamboo_engine.builder.flow import *  # noqa: F403

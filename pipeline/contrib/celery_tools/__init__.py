@@ -1,0 +1,1 @@
+"""Celery helpers of the contrib apps (``periodic``: tasks that schedule themselves in beat)."""

@@ -1,0 +1,1 @@
+"""Small helpers under the import paths projects use (``pipeline.utils.uniqid``)."""
