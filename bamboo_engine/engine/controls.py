@@ -13,6 +13,7 @@ from bamboo_engine.engine.retry_skip import RetrySkipMixin
 from bamboo_engine.eri import CallbackData, HookType, NodeType
 from bamboo_engine.exceptions import InvalidOperationError, NotFoundError
 from bamboo_engine.handler import atomic_step
+from bamboo_engine.retry_policy import PENDING_KEY, pending_retry
 from bamboo_engine.utils.constants import RuntimeSettings
 from bamboo_engine.validator.api import validate_and_process_pipeline, validate_pipeline_start_node
 
@@ -140,6 +141,10 @@ class ControlsMixin(RetrySkipMixin):
         node = self._get_node(node_id)
         if node.type != NodeType.ServiceActivity:
             raise InvalidOperationError(f"{node_id} is not activity, actual: {node.type.value}")
+        state = self._get_state(node_id)
+        if state.name == states.FAILED:
+            self._cancel_automatic_retry(node, state.version, ex_data)
+            return
         state = self._require_state(node_id, states.RUNNING)
         process_id = self.runtime.get_process_id_with_current_node_id(node_id)
         if process_id is None:
@@ -165,6 +170,28 @@ class ControlsMixin(RetrySkipMixin):
         self.runtime.kill(process_id)
         self._expire_schedule(node_id, state.version)
         self.runtime.post_forced_fail_activity(node_id, ex_data, state.version, new_version)
+        self._node_hook(node, HookType.POST_FORCED_FAIL_ACTIVITY)
+
+    def _cancel_automatic_retry(self, node, version: str, ex_data: str) -> None:
+        """A forced failure of a FAILED node waiting for its automatic retry: the retry is cancelled.
+
+        The node stays FAILED at its version (its process already sleeps there, ready for ``retry_node``
+        or ``skip_node``); the pending retry is removed from its outputs, so the delayed message finds
+        nothing to retry, and ``ex_data`` is the one given.
+
+        Raises:
+            InvalidOperationError: no automatic retry is pending (a plain FAILED node).
+        """
+        outputs = self.runtime.get_execution_data_outputs(node.id)
+        if pending_retry(outputs) is None:
+            raise InvalidOperationError(f"{node.id} state is not {states.RUNNING}, actual {states.FAILED}")
+        self.runtime.pre_forced_fail_activity(node.id, ex_data)
+        self._node_hook(node, HookType.PRE_FORCED_FAIL_ACTIVITY)
+        outputs.pop(PENDING_KEY, None)
+        outputs["ex_data"] = ex_data
+        outputs["_forced_failed"] = True
+        self.runtime.set_execution_data_outputs(node.id, outputs)
+        self.runtime.post_forced_fail_activity(node.id, ex_data, version, version)
         self._node_hook(node, HookType.POST_FORCED_FAIL_ACTIVITY)
 
     def callback(self, node_id: str, version: str, data: dict):

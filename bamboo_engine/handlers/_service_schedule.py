@@ -105,7 +105,7 @@ class ServiceScheduleMixin(ServiceHandlerBase):
 
         data_outputs = warm.data_outputs
         next_node_id = self._settle(
-            process_info.top_pipeline_id,
+            process_info,
             self.runtime.get_data_outputs(node.id) if data_outputs is None else data_outputs,
             execution_data,
             failed,
@@ -161,6 +161,7 @@ class ServiceScheduleMixin(ServiceHandlerBase):
         recovered = recover_point.handler_data if recover_point is not None else None
         if recovered is not None and recovered.service_scheduled:
             failed, done = recovered.service_schedule_fail, recovered.is_schedule_done
+            self.service_raised = recovered.service_schedule_raised
             execution_data.outputs = FancyDict(
                 self.runtime.deserialize_execution_data(
                     recovered.schedule_serialize_outputs, recovered.schedule_outputs_serializer
@@ -177,6 +178,7 @@ class ServiceScheduleMixin(ServiceHandlerBase):
         handler_data = self.interrupter.check_point.handler_data
         handler_data.service_scheduled = True
         handler_data.service_schedule_fail = failed
+        handler_data.service_schedule_raised = self.service_raised
         handler_data.is_schedule_done = done
         handler_data.schedule_serialize_outputs, handler_data.schedule_outputs_serializer = serialized_outputs
         self.interrupter.check(ScheduleKeyPoint.SA_SERVICE_SCHEDULE_DONE)
