@@ -98,7 +98,7 @@ class RetryPolicy:
         return float(delay)
 
     def retries(self, attempt: int, raised: bool) -> bool:
-        """Whether failed attempt ``attempt`` is retried; ``raised``: the service raised (else returned False)."""
+        """Whether failed attempt ``attempt`` is retried; ``raised``: the service raised (not returned)."""
         if attempt >= self.max_attempts:
             return False
         if self.retry_on == RETRY_ON_BOTH:

@@ -27,7 +27,6 @@ from bamboo_engine.eri.models.node import Node, NodeType
 from bamboo_engine.eri.models.runtime import DispatchProcess, ProcessInfo, ScheduleType
 from bamboo_engine.handler import HandlerFactory, NodeHandler, StepMemo, atomic_step
 from bamboo_engine.interrupt import ExecuteInterrupter, ExecuteKeyPoint, ScheduleInterrupter
-from bamboo_engine.retry_policy import auto_retry_header_for
 from bamboo_engine.metrics import (
     ENGINE_EXECUTE_EXCEPTION_COUNT,
     ENGINE_EXECUTE_POST_PROCESS_DURATION,
@@ -37,6 +36,7 @@ from bamboo_engine.metrics import (
     node_type_label,
     observe,
 )
+from bamboo_engine.retry_policy import auto_retry_header_for
 
 logger = logging.getLogger("bamboo_engine")
 

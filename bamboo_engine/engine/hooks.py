@@ -10,8 +10,8 @@ from bamboo_engine.eri.models.event import HookType
 from bamboo_engine.eri.models.node import Node, NodeType
 from bamboo_engine.eri.models.runtime import CallbackData, ExecutionData, State
 from bamboo_engine.exceptions import NotFoundError, UnstorableValueError
-from bamboo_engine.utils.constants import RuntimeSettings
 from bamboo_engine.handler import atomic_step
+from bamboo_engine.utils.constants import RuntimeSettings
 
 logger = logging.getLogger("bamboo_engine")
 

@@ -167,7 +167,7 @@ class NodeEntryMixin:
         return False
 
     def _retry_automatically(self, node: Node, state: State) -> NodeEntry:
-        """The node's retry_policy retries it: what ``retry_node`` does (history, new version), then RUNNING."""
+        """The node's retry_policy retries it: as ``retry_node`` (history, new version), then RUNNING."""
         retry_in_place(self.runtime, state)
         return self._set_running(node, loop=state.loop, inner_loop=state.inner_loop)
 

@@ -36,7 +36,9 @@ class PlannedRetry:
         return int(self.record["next_attempt"])
 
 
-def plan_retry(runtime, node: ServiceActivity, execution_data: ExecutionData, raised: bool) -> Optional[PlannedRetry]:
+def plan_retry(
+    runtime, node: ServiceActivity, execution_data: ExecutionData, raised: bool
+) -> Optional[PlannedRetry]:
     """Whether the node's failure just recorded in ``execution_data`` is retried; marks its outputs if so.
 
     Called once the failure is decided (not error-ignored) and before its results are written, so the
@@ -49,7 +51,9 @@ def plan_retry(runtime, node: ServiceActivity, execution_data: ExecutionData, ra
     if not policy.retries(attempt, raised):
         if attempt >= policy.max_attempts:
             inc_counter(ENGINE_NODE_RETRY_EXHAUSTED_COUNT, code=node.code)
-            logger.info("node(%s) failed attempt %s of %s: no attempt left", node.id, attempt, policy.max_attempts)
+            logger.info(
+                "node(%s) failed attempt %s of %s: no attempt left", node.id, attempt, policy.max_attempts
+            )
         return None
     if not runtime.DELAYED_EXECUTE:
         logger.warning(

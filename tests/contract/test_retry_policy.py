@@ -86,7 +86,9 @@ def test_retry_on_fail_does_not_retry_an_exception(harness):
 
 
 def test_retry_on_exception_retries_an_exception_only(harness):
-    act = flaky(RetryPolicy(max_attempts=3, interval_seconds=1, retry_on="exception"), mode="raise", succeed_at=2)
+    act = flaky(
+        RetryPolicy(max_attempts=3, interval_seconds=1, retry_on="exception"), mode="raise", succeed_at=2
+    )
     root_id = harness.start(linear_tree(act))
     harness.wait_for_state(root_id, FINISHED)
     assert len(histories(harness, act.id)) == 1

@@ -26,8 +26,9 @@ a runtime that declares nothing gets the defaults of :class:`EngineRuntimeInterf
 
 The Django runtime declares the three flags (``wake_up`` writes the heartbeat; ``atomic_step()`` is
 ``transaction.atomic()``, messages are stored in its transactional outbox and published after the
-commit); the in-memory runtime declares ``ATOMIC_STEP`` and ``DELAYED_EXECUTE`` (a store transaction: writes are undone and
-messages dropped if the block raises).
+commit; ``execute_later`` stores a delayed message there); the in-memory runtime declares ``ATOMIC_STEP``
+(a store transaction: writes are undone and messages dropped if the block raises) and
+``DELAYED_EXECUTE`` (its dispatcher runs the message when the clock reaches its due time).
 """
 
 from abc import abstractmethod
