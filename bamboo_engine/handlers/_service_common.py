@@ -112,7 +112,9 @@ class ServiceHandlerBase(NodeHandler):
     warm_poll: Optional[WarmPoll] = None
     # The node's state version changed under this run (forced fail, timeout): its results were dropped.
     stale: bool = False
-    # The service's last call raised (rather than returned False): ``retry_on`` tells them apart.
+    # The service's last call raised (rather than returned False): ``retry_on`` tells them apart. Not
+    # in the interrupt check point (its published fields are fixed): a failure recovered from one counts
+    # as returned False.
     service_raised: bool = False
 
     def ready_for_inline_schedule(self) -> bool:

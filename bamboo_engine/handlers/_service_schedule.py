@@ -161,7 +161,6 @@ class ServiceScheduleMixin(ServiceHandlerBase):
         recovered = recover_point.handler_data if recover_point is not None else None
         if recovered is not None and recovered.service_scheduled:
             failed, done = recovered.service_schedule_fail, recovered.is_schedule_done
-            self.service_raised = recovered.service_schedule_raised
             execution_data.outputs = FancyDict(
                 self.runtime.deserialize_execution_data(
                     recovered.schedule_serialize_outputs, recovered.schedule_outputs_serializer
@@ -178,7 +177,6 @@ class ServiceScheduleMixin(ServiceHandlerBase):
         handler_data = self.interrupter.check_point.handler_data
         handler_data.service_scheduled = True
         handler_data.service_schedule_fail = failed
-        handler_data.service_schedule_raised = self.service_raised
         handler_data.is_schedule_done = done
         handler_data.schedule_serialize_outputs, handler_data.schedule_outputs_serializer = serialized_outputs
         self.interrupter.check(ScheduleKeyPoint.SA_SERVICE_SCHEDULE_DONE)

@@ -175,7 +175,6 @@ class ServiceActivityHandler(ServiceScheduleMixin):
         recovered = recover_point.handler_data if recover_point is not None else None
         if recovered is not None and recovered.service_executed:
             failed = recovered.service_execute_fail
-            self.service_raised = recovered.service_execute_raised
             execution_data.outputs = FancyDict(
                 self.runtime.deserialize_execution_data(
                     recovered.execute_serialize_outputs, recovered.execute_outputs_serializer
@@ -188,7 +187,6 @@ class ServiceActivityHandler(ServiceScheduleMixin):
         handler_data = self.interrupter.check_point.handler_data
         handler_data.service_executed = True
         handler_data.service_execute_fail = failed
-        handler_data.service_execute_raised = self.service_raised
         handler_data.execute_serialize_outputs, handler_data.execute_outputs_serializer = serialized_outputs
         self.interrupter.check(ExecuteKeyPoint.SA_SERVICE_EXECUTE_DONE)
         return failed

@@ -36,9 +36,10 @@ class ServiceActivity(Element):
         skippable=True,
         retryable=True,
         *args,
-        retry_policy=None,
         **kwargs,
     ):
+        # a keyword outside the published signature: RetryPolicy or its dict form, None = no policy
+        retry_policy = kwargs.pop("retry_policy", None)
         super().__init__(*args, **_drop_legacy_kwargs(kwargs))
         self.component = FancyDict({"code": component_code, "inputs": FancyDict()})
         self.error_ignorable = error_ignorable

@@ -83,7 +83,6 @@ class HandlerExecuteData:
     end_event_execute_ex_data: str = ""
     service_executed: bool = False
     service_execute_fail: bool = False
-    service_execute_raised: bool = False
     execute_serialize_outputs: str = "{}"
     execute_outputs_serializer: str = ""
     pipeline_stack_setted: bool = False
@@ -124,7 +123,6 @@ class HandlerScheduleData:
 
     service_scheduled: bool = False
     service_schedule_fail: bool = False
-    service_schedule_raised: bool = False
     is_schedule_done: bool = False
     schedule_times_added: bool = False
     schedule_serialize_outputs: str = "{}"

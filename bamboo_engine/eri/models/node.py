@@ -234,9 +234,10 @@ class ServiceActivity(Node):
         version: str,
         error_ignorable: bool,
         *args,
-        retry_policy: Optional[RetryPolicy] = None,
         **kwargs,
     ):
+        # ``retry_policy=`` is a keyword outside the published signature (RetryPolicy or None)
+        retry_policy: Optional[RetryPolicy] = kwargs.pop("retry_policy", None)
         super().__init__(*args, **kwargs)
         self.code = code
         self.version = version
