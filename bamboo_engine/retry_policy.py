@@ -40,6 +40,7 @@ __all__ = [
     "RETRY_ON_BOTH",
     "pending_retry",
     "auto_retry_header_for",
+    "attempt_label",
 ]
 
 #: The service input holding the attempt number (1 = the first run).
@@ -176,6 +177,23 @@ def auto_retry_header_for(headers: Optional[Mapping[str, Any]], node_id: str) ->
     if isinstance(header, dict) and header.get("node_id") == node_id:
         return header
     return None
+
+
+def attempt_label(
+    policy: Optional[RetryPolicy], inputs: Optional[Mapping[str, Any]], outputs: Optional[Mapping[str, Any]]
+) -> str:
+    """``"attempt k of n"`` (plus the pending retry of a failed attempt) for operators; "" without a policy.
+
+    Args:
+        inputs, outputs: the node's current execution data (its last run).
+    """
+    if policy is None:
+        return ""
+    label = f"attempt {attempt_of(inputs)} of {policy.max_attempts}"
+    pending = pending_retry(outputs)
+    if pending is not None:
+        label += f", attempt {pending['next_attempt']} due {pending['delay_seconds']:g} s after the failure"
+    return label
 
 
 def attempt_of(inputs: Optional[Mapping[str, Any]]) -> int:

@@ -16,7 +16,8 @@ from django.db.models import F
 from bamboo_engine import states
 from bamboo_engine.eri.models.node import NodeType
 from bamboo_engine.eri.models.runtime import ScheduleType
-from bamboo_engine.exceptions import NotFoundError, SerializationError
+from bamboo_engine.exceptions import NotFoundError, SerializationError, TreeInvalidException
+from bamboo_engine.retry_policy import attempt_label, parse_retry_policy
 from pipeline.eri.models import Node, Process, Schedule, State
 from pipeline.eri.operations import applicable
 
@@ -48,6 +49,8 @@ class NodeView:
     version: str = ""
     loop: int = 1
     retry: int = 0
+    #: "attempt k of n" of a node with a retry_policy (docs/retry-policy.md), else "".
+    attempt: str = ""
     skip: bool = False
     started_time: Optional[datetime] = None
     archived_time: Optional[datetime] = None
@@ -133,6 +136,7 @@ def pipeline_view(runtime: Any, root_id: str) -> Optional[PipelineView]:
     _add_schedules(nodes)
     for node in nodes:
         _add_failure(runtime, node)
+        node.attempt = attempt_text(runtime, details[node.node_id], node.state)
         _add_flows(node, details[node.node_id], names)
         node.actions = _actions_of(node, details[node.node_id])
     return PipelineView(
@@ -155,6 +159,7 @@ def node_view(runtime: Any, node_id: str) -> Optional[NodeView]:
     node = _node(detail, 0, State.objects.filter(node_id=node_id).values().first())
     _add_schedules([node])
     _add_failure(runtime, node)
+    node.attempt = attempt_text(runtime, detail, node.state)
     target_ids = list((detail.get("targets") or {}).values())
     _add_flows(node, detail, _names(_load_details(Node.objects.filter(node_id__in=target_ids))))
     node.actions = _actions_of(node, detail)
@@ -229,6 +234,18 @@ def _node(detail: Dict[str, Any], depth: int, state: Optional[dict]) -> NodeView
         node.started_time = state["started_time"]
         node.archived_time = state["archived_time"]
     return node
+
+
+def attempt_text(runtime: Any, detail: Dict[str, Any], state_name: Optional[str]) -> str:
+    """``attempt k of n`` of an activity with a ``retry_policy`` that ran (one execution data read)."""
+    policy = detail.get("retry_policy")
+    if not policy or state_name is None:
+        return ""
+    try:
+        data = runtime.get_execution_data(detail["id"])
+        return attempt_label(parse_retry_policy(policy, detail["id"]), data.inputs, data.outputs)
+    except (SerializationError, NotFoundError, TreeInvalidException):
+        return ""
 
 
 def _add_schedules(nodes: Iterable[NodeView]) -> None:
