@@ -5,6 +5,7 @@ import json
 import pytest
 
 from pipeline.eri import models
+from pipeline.eri.operations.catalog import NODE_FORCED_FAIL, NODE_RETRY, NODE_SKIP
 from tests.admin.pipelines import create_failed_pipeline, create_finished_pipeline
 from tests.admin.users import create_user
 
@@ -61,4 +62,6 @@ def test_the_console_shows_the_attempt_of_the_node(client, waiting):
     nodes = {row["node"].node_id: row["node"] for row in response.context["node_rows"]}
     assert nodes[waiting.act_id].attempt == WAITING
     assert nodes[waiting.start_id].attempt == ""
+    # a forced fail cancels the pending retry, so it is offered on the FAILED node
+    assert nodes[waiting.act_id].actions == [NODE_RETRY, NODE_SKIP, NODE_FORCED_FAIL]
     assert WAITING in response.content.decode()
