@@ -10,7 +10,6 @@ from bamboo_engine.eri.models.event import HookType
 from bamboo_engine.eri.models.node import Node, NodeType
 from bamboo_engine.eri.models.runtime import CallbackData, ExecutionData, State
 from bamboo_engine.exceptions import NotFoundError, UnstorableValueError
-from bamboo_engine.handler import atomic_step
 from bamboo_engine.utils.constants import RuntimeSettings
 
 logger = logging.getLogger("bamboo_engine")
@@ -154,10 +153,12 @@ def reset_for_retry(runtime: Any, state: State, to_state: str, is_retry: bool) -
 
 
 def retry_in_place(runtime: Any, state: State) -> None:
-    """An automatic retry: the failed run archived and the node READY again, as ``retry_node`` leaves it."""
-    with atomic_step(runtime):
-        archive_run(runtime, state)
-        reset_for_retry(runtime, state, states.READY, is_retry=True)
+    """An automatic retry: the failed run archived and the node READY again, as ``retry_node`` leaves it.
+
+    Call it inside a unit (``atomic_step``) with the write that follows.
+    """
+    archive_run(runtime, state)
+    reset_for_retry(runtime, state, states.READY, is_retry=True)
 
 
 def _hook_name(hook: Any) -> str:

@@ -14,6 +14,7 @@ from bamboo_engine.engine.hooks import archive_run, retry_in_place
 from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint
 from bamboo_engine.eri.models.node import Node, NodeType
 from bamboo_engine.eri.models.runtime import ProcessInfo, State
+from bamboo_engine.handler import atomic_step
 from bamboo_engine.interrupt import ExecuteInterrupter, ExecuteKeyPoint
 from bamboo_engine.retry_policy import pending_retry
 
@@ -143,16 +144,14 @@ class NodeEntryMixin:
 
         Checked before the step touches the process: a retry cancelled by an operator (retry, skip,
         forced fail: the node has a new version or no pending retry) must not move a process that went
-        on meanwhile. A re-sent message (recover point) and a retry interrupted between its reset and
-        RUNNING (the node READY) go on.
+        on meanwhile. A message re-sent after an interrupt, or taken over after a worker died (it has a
+        recover point), goes on: the node entry decides from the state, as for any message.
         """
         header = self._auto_retry
         assert header is not None
         if self.interrupter.recover_point is not None:
             return True
         state = self.runtime.get_state_or_none(header["node_id"])
-        if state is not None and state.name == states.READY:
-            return True
         if state is not None and state.name == states.FAILED and state.version == header["version"]:
             pending = pending_retry(self.runtime.get_execution_data_outputs(header["node_id"]))
             if pending is not None and pending.get("next_attempt") == header["attempt"]:
@@ -167,9 +166,14 @@ class NodeEntryMixin:
         return False
 
     def _retry_automatically(self, node: Node, state: State) -> NodeEntry:
-        """The node's retry_policy retries it: as ``retry_node`` (history, new version), then RUNNING."""
-        retry_in_place(self.runtime, state)
-        return self._set_running(node, loop=state.loop, inner_loop=state.inner_loop)
+        """The node's retry_policy retries it: as ``retry_node`` (history, new version), then RUNNING.
+
+        One unit, so the node is never seen READY by a later copy of the message: it is FAILED with
+        the retry pending (the retry runs) or RUNNING at the new version (a takeover continues it).
+        """
+        with atomic_step(self.runtime):
+            retry_in_place(self.runtime, state)
+            return self._set_running(node, loop=state.loop, inner_loop=state.inner_loop)
 
     def _set_running(self, node: Node, loop: int, inner_loop: int, **flags: bool) -> NodeEntry:
         # Until set_state returns, a RUNNING state of the node is this step's own (for the failure net).
