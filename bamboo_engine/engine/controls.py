@@ -136,7 +136,8 @@ class ControlsMixin(RetrySkipMixin):
     def forced_fail_activity(self, node_id: str, ex_data: str, send_post_set_state_signal: bool = True):
         """Fail a RUNNING activity now and kill its process.
 
-        The state gets a new version, so a late execute/schedule result of the old run is dropped.
+        The state gets a new version, so a late execute/schedule result of the old run is dropped. On a
+        FAILED activity whose automatic retry is pending (``retry_policy``) it cancels that retry.
         """
         node = self._get_node(node_id)
         if node.type != NodeType.ServiceActivity:
@@ -145,7 +146,8 @@ class ControlsMixin(RetrySkipMixin):
         if state.name == states.FAILED:
             self._cancel_automatic_retry(node, state.version, ex_data)
             return
-        state = self._require_state(node_id, states.RUNNING)
+        if state.name != states.RUNNING:
+            raise InvalidOperationError(f"{node_id} state is not {states.RUNNING}, actual {state.name}")
         process_id = self.runtime.get_process_id_with_current_node_id(node_id)
         if process_id is None:
             raise InvalidOperationError(
