@@ -11,7 +11,7 @@ from bamboo_engine import states
 from bamboo_engine.engine.control_base import PIPELINE_NODE_TYPES
 from bamboo_engine.engine.retry_skip import RetrySkipMixin
 from bamboo_engine.eri import CallbackData, HookType, NodeType
-from bamboo_engine.exceptions import InvalidOperationError, NotFoundError
+from bamboo_engine.exceptions import InvalidOperationError, NotFoundError, SerializationError
 from bamboo_engine.handler import atomic_step
 from bamboo_engine.retry_policy import PENDING_KEY, pending_retry
 from bamboo_engine.utils.constants import RuntimeSettings
@@ -61,11 +61,15 @@ class ControlsMixin(RetrySkipMixin):
     # ---- pipelines ---------------------------------------------------------------------------------
 
     def pause_pipeline(self, pipeline_id: str):
-        """Suspend a (sub)pipeline; its processes suspend when they reach their next node."""
+        """Suspend a (sub)pipeline; its processes suspend when they reach their next node.
+
+        Automatic retries pending in it (``retry_policy``) are cancelled: their nodes stay FAILED.
+        """
         state = self._get_pipeline_state(pipeline_id)
         self._require_transit(pipeline_id, state, states.SUSPENDED, "pause")
         self.runtime.pre_pause_pipeline(pipeline_id)
         self.runtime.set_state(node_id=pipeline_id, to_state=states.SUSPENDED, version=state.version)
+        self._cancel_pending_retries_in(pipeline_id, state.root_id)
         self.runtime.post_pause_pipeline(pipeline_id)
 
     def revoke_pipeline(self, pipeline_id: str):
@@ -174,6 +178,26 @@ class ControlsMixin(RetrySkipMixin):
         self.runtime.post_forced_fail_activity(node_id, ex_data, state.version, new_version)
         self._node_hook(node, HookType.POST_FORCED_FAIL_ACTIVITY)
 
+    def _cancel_pending_retries_in(self, pipeline_id: str, root_id: str) -> None:
+        """Remove the pending automatic retries of the FAILED nodes inside ``pipeline_id``.
+
+        The delayed messages then find nothing to retry. One read of the run's states, and one of the
+        outputs of each FAILED node inside the pipeline; a pause is rare, a retry lost to a resume that
+        came before its due time would not be.
+        """
+        run_states = self.runtime.get_state_by_root(root_id or pipeline_id)
+        parent_of = {s.node_id: s.parent_id for s in run_states}
+        for failed in (s for s in run_states if s.name == states.FAILED):
+            if not _inside(failed.node_id, pipeline_id, parent_of):
+                continue
+            try:
+                outputs = self.runtime.get_execution_data_outputs(failed.node_id)
+            except SerializationError:  # outputs nobody can read hold no pending retry of ours
+                continue
+            if pending_retry(outputs) is not None:
+                outputs.pop(PENDING_KEY, None)
+                self.runtime.set_execution_data_outputs(failed.node_id, outputs)
+
     def _cancel_automatic_retry(self, node, version: str, ex_data: str) -> None:
         """A forced failure of a FAILED node waiting for its automatic retry: the retry is cancelled.
 
@@ -239,3 +263,15 @@ class ControlsMixin(RetrySkipMixin):
             return
         if not schedule.finished and not schedule.expired:
             self.runtime.expire_schedule(schedule.id)
+
+
+def _inside(node_id: str, pipeline_id: str, parent_of: dict) -> bool:
+    """Whether ``node_id`` lies in ``pipeline_id`` or in a pipeline nested in it (``parent_of`` of states)."""
+    seen = set()
+    current = parent_of.get(node_id)
+    while current and current not in seen:
+        if current == pipeline_id:
+            return True
+        seen.add(current)
+        current = parent_of.get(current)
+    return False

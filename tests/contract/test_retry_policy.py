@@ -100,23 +100,30 @@ def test_retry_on_exception_retries_an_exception_only(harness):
     assert histories(harness, returned_false.id) == []
 
 
-def test_pause_during_the_wait_cancels_the_retry_and_resume_does_not_run_it(harness):
+@pytest.mark.parametrize("resume_before_due", [True, False], ids=["resumed-before-due", "resumed-after"])
+def test_pause_during_the_wait_cancels_the_retry_and_resume_does_not_run_it(harness, resume_before_due):
     act = flaky(RetryPolicy(max_attempts=3, interval_seconds=2), succeed_at=2)
     root_id = harness.start(linear_tree(act))
     harness.wait_for_state(act.id, FAILED)
     failed_version = harness.state(act.id).version
 
     assert_ok(api.pause_pipeline(harness.runtime, root_id))
-    # the retry falls due while the pipeline is paused: the process suspends instead of retrying
-    harness.wait_until(lambda: harness.suspended_processes(root_id), description="process suspended")
-    assert_ok(api.resume_pipeline(harness.runtime, root_id))
-    harness.wait_until(lambda: not harness.suspended_processes(root_id), description="process resumed")
+    assert PENDING_KEY not in harness.outputs(act.id)
+    if resume_before_due:
+        assert_ok(api.resume_pipeline(harness.runtime, root_id))
+    harness.advance(3)  # the cancelled retry falls due
     harness.run_until_idle()
+    if not resume_before_due:
+        assert_ok(api.resume_pipeline(harness.runtime, root_id))
+        harness.run_until_idle()
 
     state = harness.state(act.id)
     assert state.name == FAILED and state.version == failed_version
     assert histories(harness, act.id) == []
-    assert harness.state_name(root_id) == "RUNNING"
+    assert harness.state_name(root_id) == "RUNNING" and not harness.suspended_processes(root_id)
+    # the node waits for an operator, as any failed node
+    assert_ok(api.retry_node(harness.runtime, act.id))
+    harness.wait_for_state(root_id, FINISHED)
 
 
 def test_manual_retry_during_the_wait_cancels_the_automatic_one(harness):

@@ -7,10 +7,13 @@ from prometheus_client import REGISTRY
 
 from bamboo_engine import api, states
 from bamboo_engine.builder import (
+    ConvergeGateway,
     EmptyEndEvent,
     EmptyStartEvent,
+    ParallelGateway,
     RetryPolicy,
     ServiceActivity,
+    SubProcess,
     Var,
     build_tree,
 )
@@ -231,14 +234,24 @@ def test_an_error_ignorable_node_is_not_retried(rt):
 
 
 # ------------------------------------------------------------------------------- cancellation
-def test_pause_and_resume_before_the_retry_falls_due_leave_exactly_one_retry(rt):
-    root_id, act_id = start(rt, RetryPolicy(max_attempts=3, interval_seconds=10), succeed_at=2)
-    rt.wait_for_state(act_id, states.FAILED)
-    assert api.pause_pipeline(rt, root_id).result
-    assert api.resume_pipeline(rt, root_id).result
+def test_pausing_a_subprocess_cancels_the_retries_inside_it_only(rt):
+    policy = RetryPolicy(max_attempts=3, interval_seconds=10)
+    inner, outer = (ServiceActivity(component_code="flaky", retry_policy=policy) for _ in range(2))
+    sub_start = EmptyStartEvent()
+    sub_start.extend(inner).extend(EmptyEndEvent())
+    sub = SubProcess(start=sub_start)
+    start_event, parallel, converge = EmptyStartEvent(), ParallelGateway(), ConvergeGateway()
+    start_event.extend(parallel).connect(sub, outer).converge(converge).extend(EmptyEndEvent())
+    tree = build_tree(start_event)
+    assert api.run_pipeline(rt, tree).result
+    rt.run_until_idle(auto_advance=False)
+    assert {rt.get_state(n).name for n in (inner.id, outer.id)} == {states.FAILED}
+
+    assert api.pause_pipeline(rt, sub.id).result
+    assert PENDING_KEY not in rt.get_execution_data_outputs(inner.id)
+    assert PENDING_KEY in rt.get_execution_data_outputs(outer.id)
     rt.run_until_idle()
-    assert rt.get_state(root_id).name == states.FINISHED
-    assert len(histories(rt, act_id)) == 1
+    assert histories(rt, inner.id) == [] and len(histories(rt, outer.id)) == 2
 
 
 def test_a_cancelled_retry_does_not_move_the_process_that_went_on(rt):
