@@ -8,19 +8,21 @@ A ServiceActivity may carry ``retry_policy``::
 ``max_attempts`` counts the first run. After failed attempt ``k`` (``k < max_attempts``) the engine
 retries the node after ``min(interval_seconds * backoff_coefficient ** (k - 1), max_interval_seconds)``
 seconds, exactly as ``retry_node`` would (a history row, a new version, the same inputs), by a delayed
-execute message. Everything the engine decides about the policy is here, so the in-memory and the Django
-runtime (and the validator, the builder and the admin) read one definition.
+execute message. What the policy means is here, so the in-memory and the Django runtime (and the
+validator, the builder and the admin) read one definition; the handler
+(``bamboo_engine.handlers._service_retry``) applies it to a failure, and the node entry
+(``bamboo_engine.engine.node_entry``) runs the retry when its message falls due.
 
 The bookkeeping travels with the node's own rows, nothing else is stored:
 
 * the attempt a run is (1 for a run not started by the policy) is the service input ``_attempt`` (saved
   with the execution inputs, as ``_loop`` is);
 * a failed attempt that will be retried carries :data:`PENDING_KEY` in its outputs
-  (``{"attempt", "max_attempts", "next_attempt", "delay_seconds"}``); a control call that
-  cancels the retry without giving the node a new version (a forced failure) removes it;
+  (``{"attempt", "max_attempts", "next_attempt", "delay_seconds"}``); the control calls that cancel
+  the retry without giving the node a new version (a forced failure, a pause) remove it;
 * the delayed message carries header :data:`AUTO_RETRY_HEADER` (``{"node_id", "version", "attempt"}``):
-  it retries the node only if the node is still FAILED at that version with that pending attempt, and
-  no pipeline of the run is paused or revoked when it falls due.
+  it retries the node only if the node is still FAILED at that version with that pending attempt (a
+  manual retry or a skip gave it a new version), and its root was not revoked meanwhile.
 """
 
 import math
