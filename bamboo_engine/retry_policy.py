@@ -154,6 +154,28 @@ def parse_retry_policy(value: Any, node_id: str) -> Optional[RetryPolicy]:
         raise TreeInvalidException(f"activity({node_id}) {err}") from None
 
 
+def check_retry_policy_node(node: Mapping[str, Any], node_type: str) -> RetryPolicy:
+    """The validator's check of a tree node carrying ``retry_policy``; returns the policy.
+
+    Only a ServiceActivity runs a service to retry. A node that loops (``loop_config``) is refused: an
+    automatic retry would re-run the failed iteration without taking its output out of the aggregated
+    loop outputs, which ``retry_node(loop_retry=True)`` does.
+
+    Raises:
+        TreeInvalidException: naming the node and the problem.
+    """
+    node_id = node.get("id", "?")
+    if node_type != "ServiceActivity":
+        raise TreeInvalidException(
+            f"{node_type}({node_id}) can not have a retry_policy (service activities only)"
+        )
+    if (node.get("loop_config") or {}).get("enable"):
+        raise TreeInvalidException(f"activity({node_id}) can not have both a retry_policy and a loop_config")
+    policy = parse_retry_policy(node["retry_policy"], node_id)
+    assert policy is not None
+    return policy
+
+
 def pending_retry(outputs: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
     """The pending retry recorded in a failed attempt's ``outputs``, or None."""
     pending = (outputs or {}).get(PENDING_KEY)

@@ -156,6 +156,48 @@ def test_the_validator_names_the_node_and_the_problem(rt, value, problem):
     assert f"activity({act.id})" in str(result.exc) and problem in str(result.exc)
 
 
+def test_a_retry_policy_only_on_an_activity_that_does_not_loop(rt):
+    policy = {"max_attempts": 2, "interval_seconds": 1}
+    sub_start = EmptyStartEvent()
+    sub_start.extend(ServiceActivity(component_code="flaky")).extend(EmptyEndEvent())
+    sub = SubProcess(start=sub_start)
+    looping = ServiceActivity(component_code="flaky")
+    for node, problem in ((sub, "SubProcess"), (looping, "both a retry_policy and a loop_config")):
+        start_event = EmptyStartEvent()
+        start_event.extend(node).extend(EmptyEndEvent())
+        tree = build_tree(start_event)
+        tree["activities"][node.id]["retry_policy"] = policy
+        if node is looping:
+            tree["activities"][node.id]["loop_config"] = {"enable": True, "loop_times": 2}
+        result = api.run_pipeline(rt, tree)
+        assert isinstance(result.exc, TreeInvalidException)
+        assert node.id in str(result.exc) and problem in str(result.exc)
+
+
+def test_a_forced_failure_of_a_running_attempt_is_not_retried(rt):
+    """A node timeout fails the node this way: it does not count as a failure for the policy."""
+    _, act_id = start(rt, RetryPolicy(max_attempts=3, interval_seconds=1), code="slow_poll")
+    rt.wait_for_state(act_id, states.RUNNING)
+    rt.run_until_idle(auto_advance=False)
+    assert api.forced_fail_activity(rt, act_id, "timed out").result
+    rt.run_until_idle()
+    assert rt.get_state(act_id).name == states.FAILED and histories(rt, act_id) == []
+    assert PENDING_KEY not in rt.get_execution_data_outputs(act_id) and not retry_tasks(rt)
+
+
+def test_a_branch_retried_into_success_joins_its_parallel_gateway(rt):
+    retried = ServiceActivity(component_code="flaky", retry_policy=RetryPolicy(2, 5))
+    retried.component.inputs.succeed_at = Var(type=Var.PLAIN, value=2)
+    other = ServiceActivity(component_code="slow_poll")
+    start_event, parallel, converge = EmptyStartEvent(), ParallelGateway(), ConvergeGateway()
+    start_event.extend(parallel).connect(retried, other).converge(converge).extend(EmptyEndEvent())
+    tree = build_tree(start_event)
+    assert api.run_pipeline(rt, tree).result
+    rt.run_until_idle()
+    assert rt.get_state(tree["id"]).name == states.FINISHED
+    assert len(histories(rt, retried.id)) == 1
+
+
 def test_the_builder_writes_the_tree_key():
     start_event = EmptyStartEvent()
     act = ServiceActivity(component_code="flaky", retry_policy=RetryPolicy(3, 2, retry_on="fail"))
