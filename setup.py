@@ -47,6 +47,8 @@ setup(
             "gevent>=23.9",
             # The console's browser test drives Debian's chromium through its chromedriver.
             "selenium>=4.20,<5",
+            # The BPMN tests validate exports against the BPMN 2.0 XSD (tests/bpmn_schema/).
+            "lxml>=5,<7",
         ],
     },
     classifiers=[

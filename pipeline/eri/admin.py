@@ -29,6 +29,7 @@ from pipeline.eri.admin_helpers import (
     enum_label,
     ex_data_of,
     field_names,
+    graph_link,
     links,
     node_links,
     pipeline_links,
@@ -143,11 +144,15 @@ class StateAdmin(StateRepairs, ReadOnlyAdmin):
     @admin.display(description="links")
     def quick_links(self, obj: models.State) -> SafeString:
         by_node = {"node_id": obj.node_id}
-        return links(
+        node_links = links(
             ("execution data", "executiondata", by_node),
             ("histories", "executionhistory", by_node),
             ("logs", "logentry", by_node),
         )
+        if obj.node_id != obj.root_id:
+            return node_links
+        graph = graph_link(obj.root_id)
+        return format_html("{} | {}", graph, node_links) if graph else node_links
 
     @admin.display(description="related")
     def related(self, obj: models.State) -> SafeString:
@@ -159,7 +164,8 @@ class StateAdmin(StateRepairs, ReadOnlyAdmin):
             targets.append(("processes", "process", {"root_pipeline_id": obj.root_id}))
         if obj.root_id:
             targets.append(("all states of the pipeline", "state", {"root_id": obj.root_id}))
-        return links(*targets)
+        graph = graph_link(obj.root_id or obj.node_id, obj.node_id)
+        return format_html("{} | {}", graph, links(*targets)) if graph else links(*targets)
 
 
 @admin.register(models.Schedule)

@@ -166,6 +166,24 @@ def changelist_url(model_name: str, **filters: Any) -> Optional[str]:
     return f"{url}?{urlencode(filters)}" if filters else url
 
 
+def graph_url(root_id: str) -> Optional[str]:
+    """URL of the engine_admin graph of the run ``root_id``, None when the console is not routed."""
+    try:
+        return reverse("engine_admin:graph", kwargs={"root_id": root_id})
+    except NoReverseMatch:
+        return None
+
+
+def graph_link(root_id: str, node_id: str = "") -> SafeString:
+    """A link to the graph of the run ``root_id``, with ``node_id`` selected (empty when the console is
+    not routed)."""
+    url = graph_url(root_id)
+    if url is None:
+        return format_html("")
+    fragment = f"#{node_id}" if node_id and node_id != root_id else ""
+    return format_html('<a href="{}{}" class="graph-link">graph</a>', url, fragment)
+
+
 def links(*targets: Tuple[str, str, dict]) -> SafeString:
     """Links to filtered changelists, given as ``(label, model_name, filters)``."""
     items = []

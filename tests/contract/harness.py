@@ -22,6 +22,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 from bamboo_engine import api
 from bamboo_engine.eri import State
+from tests.bpmn_support import assert_round_trip
 from tests.contract.interrupts import InterruptHandle, InterruptPlan
 
 StateNames = Union[str, Iterable[str]]
@@ -143,7 +144,13 @@ class Harness(abc.ABC):
 
     # ------------------------------------------------------------------ api shortcuts
     def run(self, tree: dict, **options: Any) -> api.EngineAPIResult:
-        """``api.run_pipeline`` on this runtime (on the harness's queue); returns the api result."""
+        """``api.run_pipeline`` on this runtime (on the harness's queue); returns the api result.
+
+        Every tree the suite runs first goes through the BPMN export and import and must come back equal
+        (and the XML must validate against the BPMN 2.0 XSD), so the round trip covers every shape the
+        contract suite knows.
+        """
+        assert_round_trip(tree)
         if self.queue:
             options.setdefault("queue", self.queue)
         return api.run_pipeline(self.runtime, tree, **options)

@@ -6,7 +6,7 @@ from tests.docs.markdown import DOCS_DIR
 from tests.docs.runner import python_blocks, run_page
 
 # Pages whose python blocks are complete programs; other pages show fragments (a `runtime` in scope...).
-RUNNABLE_PAGES = ["builder.md", "data-and-templates.md"]
+RUNNABLE_PAGES = ["builder.md", "data-and-templates.md", "bpmn.md"]
 
 
 @pytest.mark.parametrize("name", RUNNABLE_PAGES)

@@ -5,10 +5,14 @@ Workers (each consumes its own queues, so tests can aim at a pool):
 * ``prefork_worker``: ``-P prefork -c 2`` on the default queues ``er_execute,er_schedule``;
 * ``gevent_worker``: ``-P gevent -c 100`` on the custom queue ``gv`` (``er_execute_gv,er_schedule_gv``),
   reached with ``run_pipeline(..., queue="gv")``.
+
+The browser tests' fixtures (``chromium_installed``, ``console_url``, ``browser``) live in
+:mod:`tests.integration.browser`.
 """
 
 import pytest
 
+from tests.integration.browser import browser, chromium_installed, console_url  # noqa: F401 - fixtures
 from tests.integration.env import DjangoConfiguredElsewhere, Worker, shared_session
 from tests.integration.helpers import PROBE_IMPORTS
 

@@ -13,6 +13,7 @@ come back quickly.
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -80,16 +81,19 @@ class Deadlines:
         return [process for process, _ in started]
 
     def stop_scanners(self) -> None:
-        for process in self.scanners:
+        """SIGTERM every scanner still running; each must exit cleanly (a probe that hangs is killed)."""
+        scanners, self.scanners = self.scanners, []
+        codes = []
+        for process in scanners:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        for process in self.scanners:
+        for process in scanners:
             try:
-                assert process.wait(timeout=30) in (0, -signal.SIGKILL), "a scanner did not stop cleanly"
-            finally:
-                if process.poll() is None:
-                    process.kill()
-        self.scanners.clear()
+                codes.append(process.wait(timeout=30))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                codes.append(process.wait(timeout=30))
+        assert all(code in (0, -signal.SIGKILL) for code in codes), f"a scanner did not stop cleanly: {codes}"
 
     def close(self) -> None:
         try:
@@ -194,6 +198,17 @@ def _timer_pool_drained(backend: str = "redis") -> bool:
         return timer_pool().pending() == 0
 
 
+def _timers_due(node_ids, backend: str = "redis") -> bool:
+    from django.test import override_settings
+
+    from pipeline.contrib.node_timer_event.wiring import timer_pool
+
+    with override_settings(PIPELINE_NODE_TIMER_EVENT_BACKEND=backend):
+        armed = timer_pool().armed()
+    due = [score for member, score in armed.items() if any(node_id in member for node_id in node_ids)]
+    return len(due) == len(node_ids) and max(due) <= time.time()
+
+
 def _fired(node_ids, model) -> Dict[str, int]:
     members = model.objects.values_list("member", flat=True)
     return {node_id: sum(1 for member in members if node_id in member) for node_id in node_ids}
@@ -205,6 +220,8 @@ def test_a_scanner_killed_mid_pass_then_restarted_fires_every_deadline(scanners,
     marker = Path(it_session.probe_dir) / f"scanner-{mode}.claimed"
     marker.unlink(missing_ok=True)
     nodes = _waiting_nodes(scanners, 6)
+    # the worker arms each timer when its node starts: the probe's one pass must find all six due
+    wait_until(lambda: _timers_due(nodes), WAIT, "every timer to be armed and due", 0.2)
     [probe] = scanners.start_scanners("timer", probe_mode=mode)
     wait_until(marker.exists, WAIT, "the probe scanner to claim its batch")
     assert int(marker.read_text()) == 6

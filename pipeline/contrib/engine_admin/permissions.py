@@ -38,7 +38,9 @@ def refusal(request: HttpRequest, action: Optional[str] = None, **url_kwargs: An
     if action is None:
         if user.has_perm(VIEW_PERMISSION) or allowed_actions(request):
             return None
-        return Outcome(False, f"{user.get_username()} may not view pipelines ({VIEW_PERMISSION})", FORBIDDEN)
+        return Outcome(
+            False, f"{user.get_username()} may not view pipelines ({VIEW_PERMISSION})", status=FORBIDDEN
+        )
     if can_perform(user, action):
         return None
     permission = catalog.BY_NAME[action].permission

@@ -1,4 +1,4 @@
-"""The console page and the JSON API of ``pipeline.contrib.engine_admin``.
+"""The console page, the graph page and the JSON API of ``pipeline.contrib.engine_admin``.
 
 The API answers ``{"result", "message", "data"}`` and, when an action is refused or fails, a 4xx status
 with the same JSON (400 bad request, 403 not allowed or CSRF, 404 unknown id, 405 not POST, 409 the
@@ -13,13 +13,14 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
+from django.views.decorators.http import require_GET
 
 from pipeline.contrib.engine_admin import permissions
-from pipeline.eri.operations import inspect
+from pipeline.eri.operations import graph, inspect
 from pipeline.eri.operations.actions import perform
 from pipeline.eri.operations.applicable import buttons
 from pipeline.eri.operations.audit import CONSOLE
-from pipeline.eri.operations.results import BAD_REQUEST, FORBIDDEN, Outcome
+from pipeline.eri.operations.results import BAD_REQUEST, FORBIDDEN, NOT_FOUND, Outcome
 
 BAMBOO_ENGINE = "bamboo_engine"
 PIPELINE_ENGINE = "pipeline_engine"
@@ -138,6 +139,70 @@ def index(request: HttpRequest) -> HttpResponse:
         process_rows=[{"process": p, "buttons": buttons(p.actions, allowed)} for p in view.processes],
     )
     return render(request, "engine_admin/index.html", context)
+
+
+# ---- graph page --------------------------------------------------------------------------------------
+# The graph page and its JSON follow the page's rule (permissions.refusal without an action): whoever may
+# open the console may see a run's graph, and a custom permission check is called as for the page.
+
+#: How often the graph page asks for the states of a live run.
+GRAPH_POLL_MS = 2000
+
+
+@require_GET
+def graph_page(request: HttpRequest, root_id: str) -> HttpResponse:
+    """The graph of a run; a node or subprocess id opens its root pipeline's graph with the node selected."""
+    refusal = permissions.refusal(request)
+    if refusal is not None:
+        return render(
+            request, "engine_admin/refused.html", {"message": refusal.message, **_links()}, status=403
+        )
+    found = inspect.root_of(root_id)
+    if found and found != root_id:
+        return redirect(f"{reverse('engine_admin:graph', kwargs={'root_id': found})}#{root_id}")
+    context = {
+        "query": root_id,
+        "root_id": root_id,
+        "console_url": reverse("engine_admin:index"),
+        "poll_ms": GRAPH_POLL_MS,
+        **_links(),
+    }
+    status = 200 if found else 404
+    context["not_found"] = not found
+    return render(request, "engine_admin/graph.html", context, status=status)
+
+
+@require_GET
+def graph_data(request: HttpRequest, root_id: str) -> HttpResponse:
+    """The run's structure, layout and states (:func:`pipeline.eri.operations.graph.pipeline_graph`)."""
+    return _graph_json(request, lambda: graph.pipeline_graph(root_id), f"no pipeline has the id {root_id}")
+
+
+@require_GET
+def graph_states(request: HttpRequest, root_id: str) -> HttpResponse:
+    """What the page polls while the run is live (:func:`pipeline.eri.operations.graph.run_states`)."""
+    return _graph_json(request, lambda: graph.run_states(root_id), f"no pipeline has the id {root_id}")
+
+
+@require_GET
+def graph_node(request: HttpRequest, root_id: str, node_id: str) -> HttpResponse:
+    """The side panel of one node (:func:`pipeline.eri.operations.graph.node_panel`)."""
+    return _graph_json(
+        request, lambda: graph.node_panel(root_id, node_id), f"pipeline {root_id} has no node {node_id}"
+    )
+
+
+def _graph_json(request: HttpRequest, read: Any, missing: str) -> HttpResponse:
+    refusal = permissions.refusal(request)
+    if refusal is not None:
+        return answer(refusal)
+    data = read()
+    if data is None:
+        return answer(Outcome(False, missing, status=NOT_FOUND))
+    # Compact separators: the graph of a 1,000-node run is a few hundred kilobytes, polled every 2 s.
+    return JsonResponse(
+        {"result": True, "message": "success", "data": data}, json_dumps_params={"separators": (",", ":")}
+    )
 
 
 def _links() -> Dict[str, str]:
