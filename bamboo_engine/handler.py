@@ -68,7 +68,11 @@ class NodeHandler(metaclass=ABCMeta):
             private default with the step's own.
         service: the service the handler ran, if any (the engine hands it to the NODE_FINISH hook so
             the plugin registry is not asked twice).
+        attempt: which attempt of the node's ``retry_policy`` this execute is (1 unless the engine
+            runs it as an automatic retry); the engine sets it before ``execute``.
     """
+
+    attempt: int = 1
 
     def __init__(self, node: Node, runtime, interrupter):
         self.node = node

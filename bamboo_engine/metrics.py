@@ -58,6 +58,12 @@ ENGINE_RUNNING_SCHEDULES = _gauge("engine_running_schedules", "schedule steps ru
 # Node outcomes (type = "<code>_<version>" for activities, snake_case node type otherwise)
 ENGINE_EXECUTE_FAILED_COUNT = _counter("engine_execute_failed_count", "failed node executions", "type")
 ENGINE_SCHEDULE_FAILED_COUNT = _counter("engine_schedule_failed_count", "failed node schedules", "type")
+ENGINE_NODE_RETRY_SCHEDULED_COUNT = _counter(
+    "engine_node_retry_scheduled_count", "automatic retries scheduled by a retry_policy", "code"
+)
+ENGINE_NODE_RETRY_EXHAUSTED_COUNT = _counter(
+    "engine_node_retry_exhausted_count", "nodes failed with their retry_policy's attempts used up", "code"
+)
 ENGINE_EXECUTE_EXCEPTION_COUNT = _counter("engine_execute_exception_count", "node execute exceptions", "type")
 ENGINE_SCHEDULE_EXCEPTION_COUNT = _counter(
     "engine_schedule_exception_count", "node schedule exceptions", "type"

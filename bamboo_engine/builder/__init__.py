@@ -20,6 +20,7 @@ from bamboo_engine.builder.flow.gateway import (
     ExclusiveGateway,
     ParallelGateway,
 )
+from bamboo_engine.retry_policy import RetryPolicy
 from bamboo_engine.utils.collections import FancyDict
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "EmptyEndEvent",
     "ExecutableEndEvent",
     "ServiceActivity",
+    "RetryPolicy",
     "SubProcess",
     "SubCanvas",
     "ParallelGateway",

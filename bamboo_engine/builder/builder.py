@@ -16,6 +16,7 @@ from bamboo_engine.builder.tokens import (
     inject_pipeline_token,
 )
 from bamboo_engine.exceptions import TreeInvalidException
+from bamboo_engine.retry_policy import RetryPolicy
 from bamboo_engine.utils.string import unique_id
 
 __all__ = [
@@ -99,6 +100,9 @@ def _activity_node(element, node: dict, outgoing: List[str]) -> dict:
             optional=False,
             component=element.component_dict(),
         )
+        if element.retry_policy is not None:
+            policy = element.retry_policy
+            node["retry_policy"] = policy.to_dict() if isinstance(policy, RetryPolicy) else dict(policy)
         return node
     if isinstance(element, SubProcess):
         params = element.params

@@ -11,8 +11,9 @@ from bamboo_engine import states
 from bamboo_engine.engine.control_base import PIPELINE_NODE_TYPES
 from bamboo_engine.engine.retry_skip import RetrySkipMixin
 from bamboo_engine.eri import CallbackData, HookType, NodeType
-from bamboo_engine.exceptions import InvalidOperationError, NotFoundError
+from bamboo_engine.exceptions import InvalidOperationError, NotFoundError, SerializationError
 from bamboo_engine.handler import atomic_step
+from bamboo_engine.retry_policy import PENDING_KEY, pending_retry
 from bamboo_engine.utils.constants import RuntimeSettings
 from bamboo_engine.validator.api import validate_and_process_pipeline, validate_pipeline_start_node
 
@@ -60,11 +61,15 @@ class ControlsMixin(RetrySkipMixin):
     # ---- pipelines ---------------------------------------------------------------------------------
 
     def pause_pipeline(self, pipeline_id: str):
-        """Suspend a (sub)pipeline; its processes suspend when they reach their next node."""
+        """Suspend a (sub)pipeline; its processes suspend when they reach their next node.
+
+        Automatic retries pending in it (``retry_policy``) are cancelled: their nodes stay FAILED.
+        """
         state = self._get_pipeline_state(pipeline_id)
         self._require_transit(pipeline_id, state, states.SUSPENDED, "pause")
         self.runtime.pre_pause_pipeline(pipeline_id)
         self.runtime.set_state(node_id=pipeline_id, to_state=states.SUSPENDED, version=state.version)
+        self._cancel_pending_retries_in(pipeline_id, state.root_id)
         self.runtime.post_pause_pipeline(pipeline_id)
 
     def revoke_pipeline(self, pipeline_id: str):
@@ -135,12 +140,18 @@ class ControlsMixin(RetrySkipMixin):
     def forced_fail_activity(self, node_id: str, ex_data: str, send_post_set_state_signal: bool = True):
         """Fail a RUNNING activity now and kill its process.
 
-        The state gets a new version, so a late execute/schedule result of the old run is dropped.
+        The state gets a new version, so a late execute/schedule result of the old run is dropped. On a
+        FAILED activity whose automatic retry is pending (``retry_policy``) it cancels that retry.
         """
         node = self._get_node(node_id)
         if node.type != NodeType.ServiceActivity:
             raise InvalidOperationError(f"{node_id} is not activity, actual: {node.type.value}")
-        state = self._require_state(node_id, states.RUNNING)
+        state = self._get_state(node_id)
+        if state.name == states.FAILED:
+            self._cancel_automatic_retry(node, state.version, ex_data)
+            return
+        if state.name != states.RUNNING:
+            raise InvalidOperationError(f"{node_id} state is not {states.RUNNING}, actual {state.name}")
         process_id = self.runtime.get_process_id_with_current_node_id(node_id)
         if process_id is None:
             raise InvalidOperationError(
@@ -165,6 +176,48 @@ class ControlsMixin(RetrySkipMixin):
         self.runtime.kill(process_id)
         self._expire_schedule(node_id, state.version)
         self.runtime.post_forced_fail_activity(node_id, ex_data, state.version, new_version)
+        self._node_hook(node, HookType.POST_FORCED_FAIL_ACTIVITY)
+
+    def _cancel_pending_retries_in(self, pipeline_id: str, root_id: str) -> None:
+        """Remove the pending automatic retries of the FAILED nodes inside ``pipeline_id``.
+
+        The delayed messages then find nothing to retry. One read of the run's states, and one of the
+        outputs of each FAILED node inside the pipeline; a pause is rare, a retry lost to a resume that
+        came before its due time would not be.
+        """
+        run_states = self.runtime.get_state_by_root(root_id or pipeline_id)
+        parent_of = {s.node_id: s.parent_id for s in run_states}
+        for failed in (s for s in run_states if s.name == states.FAILED):
+            if not _inside(failed.node_id, pipeline_id, parent_of):
+                continue
+            try:
+                outputs = self.runtime.get_execution_data_outputs(failed.node_id)
+            except SerializationError:  # outputs nobody can read hold no pending retry of ours
+                continue
+            if pending_retry(outputs) is not None:
+                outputs.pop(PENDING_KEY, None)
+                self.runtime.set_execution_data_outputs(failed.node_id, outputs)
+
+    def _cancel_automatic_retry(self, node, version: str, ex_data: str) -> None:
+        """A forced failure of a FAILED node waiting for its automatic retry: the retry is cancelled.
+
+        The node stays FAILED at its version (its process already sleeps there, ready for ``retry_node``
+        or ``skip_node``); the pending retry is removed from its outputs, so the delayed message finds
+        nothing to retry, and ``ex_data`` is the one given.
+
+        Raises:
+            InvalidOperationError: no automatic retry is pending (a plain FAILED node).
+        """
+        outputs = self.runtime.get_execution_data_outputs(node.id)
+        if pending_retry(outputs) is None:
+            raise InvalidOperationError(f"{node.id} state is not {states.RUNNING}, actual {states.FAILED}")
+        self.runtime.pre_forced_fail_activity(node.id, ex_data)
+        self._node_hook(node, HookType.PRE_FORCED_FAIL_ACTIVITY)
+        outputs.pop(PENDING_KEY, None)
+        outputs["ex_data"] = ex_data
+        outputs["_forced_failed"] = True
+        self.runtime.set_execution_data_outputs(node.id, outputs)
+        self.runtime.post_forced_fail_activity(node.id, ex_data, version, version)
         self._node_hook(node, HookType.POST_FORCED_FAIL_ACTIVITY)
 
     def callback(self, node_id: str, version: str, data: dict):
@@ -210,3 +263,15 @@ class ControlsMixin(RetrySkipMixin):
             return
         if not schedule.finished and not schedule.expired:
             self.runtime.expire_schedule(schedule.id)
+
+
+def _inside(node_id: str, pipeline_id: str, parent_of: dict) -> bool:
+    """Whether ``node_id`` lies in ``pipeline_id`` or in a pipeline nested in it (``parent_of`` of states)."""
+    seen = set()
+    current = parent_of.get(node_id)
+    while current and current not in seen:
+        if current == pipeline_id:
+            return True
+        seen.add(current)
+        current = parent_of.get(current)
+    return False

@@ -36,6 +36,7 @@ from bamboo_engine.metrics import (
     node_type_label,
     observe,
 )
+from bamboo_engine.retry_policy import auto_retry_header_for
 
 logger = logging.getLogger("bamboo_engine")
 
@@ -80,10 +81,14 @@ class ExecuteStep(NodeEntryMixin):
         self._node: Optional[Node] = None
         self._entering: Optional[str] = None
         self._handing_over = False
+        # An automatic retry (retry_policy) this message runs: the header, for its first node only.
+        self._auto_retry = auto_retry_header_for(headers, node_id)
 
     def run(self) -> None:
         """Push the process from the message's node until it stops."""
         with self.interrupter.guard():
+            if self._auto_retry is not None and not self._auto_retry_current():
+                return
             self.process_info = self.runtime.get_process_info(self.process_id)
         node_id: Optional[str] = self.node_id
         while node_id is not None:
@@ -120,6 +125,7 @@ class ExecuteStep(NodeEntryMixin):
         )
         handler = HandlerFactory.get_handler(node, self.runtime, self.interrupter)
         handler.memo = self.memo
+        handler.attempt = entry_or_none.attempt
         result = self._run_handler(handler, entry_or_none, recover_point)
         with observe(ENGINE_EXECUTE_POST_PROCESS_DURATION, type=node.type.value):
             return self._after_handler(node, entry_or_none, result, handler)

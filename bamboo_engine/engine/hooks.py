@@ -3,6 +3,7 @@
 import logging
 from typing import Any, Optional
 
+from bamboo_engine import states
 from bamboo_engine.codec import drop_unstorable
 from bamboo_engine.context import root_pipeline_inputs
 from bamboo_engine.eri.models.event import HookType
@@ -132,6 +133,32 @@ def archive_run(runtime: Any, state: State) -> None:
         inputs=data.inputs or {},
         outputs=data.outputs or {},
     )
+
+
+def reset_for_retry(runtime: Any, state: State, to_state: str, is_retry: bool) -> None:
+    """Reset a FAILED node for another run: ``to_state`` (READY or LOOP_READY), a new version, times cleared.
+
+    The write ``retry_node`` and an automatic retry (``retry_policy``) share; the version check refuses
+    it if the node changed since ``state`` was read.
+    """
+    runtime.set_state(
+        node_id=state.node_id,
+        to_state=to_state,
+        version=state.version,
+        is_retry=is_retry,
+        refresh_version=True,
+        clear_started_time=True,
+        clear_archived_time=True,
+    )
+
+
+def retry_in_place(runtime: Any, state: State) -> None:
+    """An automatic retry: the failed run archived and the node READY again, as ``retry_node`` leaves it.
+
+    Call it inside a unit (``atomic_step``) with the write that follows.
+    """
+    archive_run(runtime, state)
+    reset_for_retry(runtime, state, states.READY, is_retry=True)
 
 
 def _hook_name(hook: Any) -> str:

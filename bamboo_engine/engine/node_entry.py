@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
 
 from bamboo_engine import states
-from bamboo_engine.engine.hooks import archive_run
+from bamboo_engine.engine.hooks import archive_run, retry_in_place
 from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint
 from bamboo_engine.eri.models.node import Node, NodeType
 from bamboo_engine.eri.models.runtime import ProcessInfo, State
+from bamboo_engine.handler import atomic_step
 from bamboo_engine.interrupt import ExecuteInterrupter, ExecuteKeyPoint
+from bamboo_engine.retry_policy import pending_retry
 
 logger = logging.getLogger("bamboo_engine")
 
@@ -29,6 +31,7 @@ class NodeEntry:
     loop: int
     inner_loop: int
     version: str
+    attempt: int = 1  # of the node's retry_policy (bamboo_engine.retry_policy)
 
 
 class NodeEntryMixin:
@@ -40,11 +43,21 @@ class NodeEntryMixin:
         process_info: ProcessInfo
         interrupter: ExecuteInterrupter
         _entering: Optional[str]
+        _auto_retry: Optional[dict]
 
         def _sleep(self) -> None: ...
 
     def _enter(self, node: Node, recover_point: Optional[ExecuteInterruptPoint]) -> Optional[NodeEntry]:
         """Checks and state bookkeeping before the handler; None when the process stopped instead."""
+        auto_retry, self._auto_retry = self._auto_retry, None  # the message's first node only
+        entry = self._enter_node(node, recover_point, auto_retry)
+        if entry is not None and auto_retry is not None:
+            return NodeEntry(entry.loop, entry.inner_loop, entry.version, int(auto_retry["attempt"]))
+        return entry
+
+    def _enter_node(
+        self, node: Node, recover_point: Optional[ExecuteInterruptPoint], auto_retry: Optional[dict]
+    ) -> Optional[NodeEntry]:
         if recover_point is not None and recover_point.running_node_version:
             return self._reenter_after_interrupt(node, recover_point.running_node_version)
         # One read answers both "is a pipeline on the stack revoked/suspended" and "does the node have
@@ -64,7 +77,7 @@ class NodeEntryMixin:
                 recover_point is not None
                 and recover_point.name == ExecuteKeyPoint.SET_NODE_RUNNING_PRE_CHECK_DONE.value
             )
-            entry = self._enter_existing(node, self.runtime.get_state(node.id), recovering)
+            entry = self._enter_existing(node, self.runtime.get_state(node.id), recovering, auto_retry)
         if entry is not None:
             self.interrupter.check_and_set(
                 ExecuteKeyPoint.SET_NODE_RUNNING_DONE, running_node_version=entry.version
@@ -81,7 +94,11 @@ class NodeEntryMixin:
                 return True
         return False
 
-    def _enter_existing(self, node: Node, state: State, recovering: bool) -> Optional[NodeEntry]:
+    def _enter_existing(
+        self, node: Node, state: State, recovering: bool, auto_retry: Optional[dict] = None
+    ) -> Optional[NodeEntry]:
+        if state.name == states.FAILED and auto_retry is not None and auto_retry["version"] == state.version:
+            return self._retry_automatically(node, state)
         if state.name == states.FINISHED and node.type not in CHILD_PIPELINE_TYPES:
             limit = self.runtime.node_rerun_limit(self.process_info.root_pipeline_id, node.id)
             if state.loop > limit:
@@ -121,6 +138,42 @@ class NodeEntryMixin:
             reset_retry=not node.loop_enabled,
             clear_archived_time=True,
         )
+
+    def _auto_retry_current(self) -> bool:
+        """Whether this message's automatic retry is still due; else it is dropped untouched.
+
+        Checked before the step touches the process: a retry cancelled by an operator (retry, skip,
+        forced fail: the node has a new version or no pending retry) must not move a process that went
+        on meanwhile. A message re-sent after an interrupt, or taken over after a worker died (it has a
+        recover point), goes on: the node entry decides from the state, as for any message.
+        """
+        header = self._auto_retry
+        assert header is not None
+        if self.interrupter.recover_point is not None:
+            return True
+        state = self.runtime.get_state_or_none(header["node_id"])
+        if state is not None and state.name == states.FAILED and state.version == header["version"]:
+            pending = pending_retry(self.runtime.get_execution_data_outputs(header["node_id"]))
+            if pending is not None and pending.get("next_attempt") == header["attempt"]:
+                return True
+        logger.info(
+            "node(%s) automatic retry %s of version %s was cancelled (now %s), message dropped",
+            header["node_id"],
+            header["attempt"],
+            header["version"],
+            "no state" if state is None else f"{state.name} {state.version}",
+        )
+        return False
+
+    def _retry_automatically(self, node: Node, state: State) -> NodeEntry:
+        """The node's retry_policy retries it: as ``retry_node`` (history, new version), then RUNNING.
+
+        One unit, so the node is never seen READY by a later copy of the message: it is FAILED with
+        the retry pending (the retry runs) or RUNNING at the new version (a takeover continues it).
+        """
+        with atomic_step(self.runtime):
+            retry_in_place(self.runtime, state)
+            return self._set_running(node, loop=state.loop, inner_loop=state.inner_loop)
 
     def _set_running(self, node: Node, loop: int, inner_loop: int, **flags: bool) -> NodeEntry:
         # Until set_state returns, a RUNNING state of the node is this step's own (for the failure net).

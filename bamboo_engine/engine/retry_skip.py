@@ -4,6 +4,7 @@ from typing import Any, Dict, List, Optional
 
 from bamboo_engine import states
 from bamboo_engine.engine.control_base import ControlBase
+from bamboo_engine.engine.hooks import reset_for_retry
 from bamboo_engine.eri import (
     ContextValue,
     ContextValueType,
@@ -193,15 +194,7 @@ class RetrySkipMixin(ControlBase):
             )
 
     def _reset_for_retry(self, state: State, to_state: str, is_retry: bool) -> None:
-        self.runtime.set_state(
-            node_id=state.node_id,
-            to_state=to_state,
-            version=state.version,
-            is_retry=is_retry,
-            refresh_version=True,
-            clear_started_time=True,
-            clear_archived_time=True,
-        )
+        reset_for_retry(self.runtime, state, to_state, is_retry)
 
     def _finish_skipped(self, state: State) -> None:
         self._add_history(state)

@@ -99,6 +99,7 @@ def settle_node(
     to_state: str,
     write_results: Optional[Callable[[], None]],
     error_ignored: bool = False,
+    after_state: Optional[Callable[[], None]] = None,
 ) -> bool:
     """Write a run's results, then its final state, as one unit; False when the run is stale.
 
@@ -116,9 +117,12 @@ def settle_node(
     Args:
         write_results: the run's execution data and context writes (no service code: the unit may hold
             a transaction or a lock); None when there is nothing to write (no unit is needed then).
+        after_state: runtime calls that belong with the final state (an automatic retry: the process
+            asleep and the delayed message), made in the unit after the state was written.
     """
+    unit = write_results is not None or after_state is not None
     try:
-        with atomic_step(runtime) if write_results is not None else contextlib.nullcontext():
+        with atomic_step(runtime) if unit else contextlib.nullcontext():
             if write_results is not None:
                 write_results()
             written = runtime.set_state(
@@ -131,6 +135,8 @@ def settle_node(
             )
             if version is not None and written != version:
                 raise _StaleRun(f"state version is {written}")
+            if after_state is not None:
+                after_state()
     except (StateVersionNotMatchError, _StaleRun) as err:
         logger.warning(
             "node(%s) run of version %s is stale (%s): its results are dropped, %s not set",

@@ -1,5 +1,6 @@
 """What the ServiceActivity execute and schedule phases share: the service, hooks, and settling."""
 
+import functools
 import logging
 import traceback
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from bamboo_engine.eri.models.runtime import CallbackData, ExecutionData, Proces
 from bamboo_engine.exceptions import UnstorableValueError
 from bamboo_engine.handler import INNER_LOOP_KEY, LOOP_KEY, NodeHandler
 from bamboo_engine.handlers._common import count_exception, settle_node
+from bamboo_engine.handlers._service_retry import PlannedRetry, count_retry, plan_retry, send_retry
 from bamboo_engine.interrupt import is_interrupt_error
 
 logger = logging.getLogger("bamboo_engine")
@@ -110,6 +112,10 @@ class ServiceHandlerBase(NodeHandler):
     warm_poll: Optional[WarmPoll] = None
     # The node's state version changed under this run (forced fail, timeout): its results were dropped.
     stale: bool = False
+    # The service's last call raised (rather than returned False): ``retry_on`` tells them apart. Not
+    # in the interrupt check point (its published fields are fixed): a failure recovered from one counts
+    # as returned False.
+    service_raised: bool = False
 
     def ready_for_inline_schedule(self) -> bool:
         return self.warm_poll is not None
@@ -197,6 +203,7 @@ class ServiceHandlerBase(NodeHandler):
         try:
             succeeded = call()
         except Exception as err:  # noqa: BLE001 - plugin code may raise anything
+            self.service_raised = True
             count_exception(self.node, phase)
             logger.warning("node(%s) service %s raised:\n%s", self.node.id, phase, traceback.format_exc())
             ex_data = exception_ex_data(service, err)
@@ -248,7 +255,7 @@ class ServiceHandlerBase(NodeHandler):
 
     def _settle(
         self,
-        pipeline_id: str,
+        process_info: ProcessInfo,
         data_outputs: Dict[str, str],
         execution_data: ExecutionData,
         failed: bool,
@@ -268,7 +275,9 @@ class ServiceHandlerBase(NodeHandler):
             stored: what the runtime already holds for the execution data, if known (saves a write).
         """
         node = self.node
+        pipeline_id = process_info.top_pipeline_id
         error_ignored = False
+        retry: Optional[PlannedRetry] = None
         next_node_id: Optional[str]
         if not failed:
             next_node_id = node.next_node_id_in_loop(inner_loop)
@@ -280,6 +289,7 @@ class ServiceHandlerBase(NodeHandler):
             on_fail()
             next_node_id = None
             self._drop_unstorable(execution_data)  # a fail hook may have added such values
+            retry = plan_retry(self.runtime, node, execution_data, self.service_raised)
 
         save = execution_data_changed(self.runtime, execution_data, stored)
 
@@ -293,7 +303,12 @@ class ServiceHandlerBase(NodeHandler):
 
         to_state = states.FAILED if next_node_id is None else states.FINISHED
         writes = write_results if save or data_outputs else None
-        if not settle_node(self.runtime, node.id, version, to_state, writes, error_ignored):
+        after_state = None
+        if retry is not None:
+            after_state = functools.partial(send_retry, self.runtime, process_info, node.id, version, retry)
+        if not settle_node(self.runtime, node.id, version, to_state, writes, error_ignored, after_state):
             self.stale = True
             return None
+        if retry is not None:
+            count_retry(node, retry)
         return next_node_id

@@ -105,7 +105,7 @@ class ServiceScheduleMixin(ServiceHandlerBase):
 
         data_outputs = warm.data_outputs
         next_node_id = self._settle(
-            process_info.top_pipeline_id,
+            process_info,
             self.runtime.get_data_outputs(node.id) if data_outputs is None else data_outputs,
             execution_data,
             failed,

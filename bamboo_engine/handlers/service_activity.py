@@ -36,6 +36,7 @@ from bamboo_engine.metrics import (
     node_type_label,
     observe,
 )
+from bamboo_engine.retry_policy import ATTEMPT_KEY
 from bamboo_engine.template import Template
 from bamboo_engine.utils.collections import FancyDict
 
@@ -102,7 +103,8 @@ class ServiceActivityHandler(ServiceScheduleMixin):
     def _prepare_inputs(
         self, process_info: ProcessInfo, data: Data, root_inputs: dict, loop: int, inner_loop: int
     ) -> Dict[str, Any]:
-        """Plain inputs + rendered template inputs + ``_loop``/``_inner_loop`` (with offset).
+        """Plain inputs + rendered template inputs + ``_loop``/``_inner_loop`` (with offset), and
+        ``_attempt`` for a node with a ``retry_policy``.
 
         Raises:
             InputsPrepareError: hydrating the context or rendering failed.
@@ -119,6 +121,8 @@ class ServiceActivityHandler(ServiceScheduleMixin):
         else:
             inputs.update(to_render)
         inputs.update(loop_inputs(loop, inner_loop))
+        if self.node.retry_policy is not None:
+            inputs[ATTEMPT_KEY] = self.attempt
         return inputs
 
     def _render(
@@ -273,6 +277,6 @@ class ServiceActivityHandler(ServiceScheduleMixin):
             self._hook(service, HookType.NODE_EXECUTE_FAIL, execution_data, root_data)
 
         next_node_id = self._settle(
-            process_info.top_pipeline_id, data.outputs, execution_data, failed, version, inner_loop, on_fail
+            process_info, data.outputs, execution_data, failed, version, inner_loop, on_fail
         )
         return sleep_result() if next_node_id is None else next_result(next_node_id)

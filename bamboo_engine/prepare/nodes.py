@@ -20,6 +20,7 @@ from bamboo_engine.eri.models.node import (
     SubProcess,
 )
 from bamboo_engine.exceptions import TreeInvalidException
+from bamboo_engine.retry_policy import parse_retry_policy
 
 LEGACY_VERSION = "legacy"
 # Read once: an enum member's ``.value`` is a descriptor call, and build_node runs per node.
@@ -79,6 +80,7 @@ def _build_activity(node_dict: dict, tree: dict, common: dict) -> Node:
         code=component["code"],
         version=component.get("version") or LEGACY_VERSION,
         error_ignorable=bool(node_dict.get("error_ignorable", False)),
+        retry_policy=parse_retry_policy(node_dict.get("retry_policy"), common["id"]),
         type=NodeType.ServiceActivity,
         can_skip=bool(node_dict.get("skippable", True)),
         can_retry=bool(node_dict.get("retryable", True)),

@@ -2,6 +2,7 @@
 
 from typing import List, Optional, Set
 
+from bamboo_engine.retry_policy import check_retry_policy_node
 from bamboo_engine.validator.connection import check_connections
 from bamboo_engine.validator.gateway import ROOT_STREAM, GatewayMatcher
 from bamboo_engine.validator.graph import (
@@ -64,6 +65,8 @@ def analyse_recursively(tree: dict, cycle_tolerate: bool, seen_ids: Set[str]) ->
     while index < len(analyses):
         graph = analyses[index].graph
         for node_id, node in graph.tree["activities"].items():
+            if node.get("retry_policy") is not None:
+                check_retry_policy_node(node, graph.types[node_id])
             if graph.types[node_id] in SUBPIPELINE_TYPES:
                 analyses.append(TreeAnalysis(node["pipeline"], cycle_tolerate, seen_ids))
         index += 1

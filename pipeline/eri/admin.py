@@ -12,6 +12,7 @@ would desynchronise running pipelines. Viewing needs a staff user with the model
 the pages of a state or a process, each behind its own permission (:mod:`pipeline.eri.admin_repairs`).
 """
 
+import json
 from typing import Any
 
 from django.contrib import admin
@@ -38,6 +39,8 @@ from pipeline.eri.admin_helpers import (
 )
 from pipeline.eri.admin_repairs import ProcessRepairs, StateRepairs
 from pipeline.eri.healing import admin as _healing_admin  # noqa: F401 - registers the healing admin
+from pipeline.eri.operations.inspect import attempt_text
+from pipeline.eri.runtime import BambooDjangoRuntime
 
 
 @admin.register(models.Process)
@@ -127,8 +130,16 @@ class StateAdmin(StateRepairs, ReadOnlyAdmin):
     )
     list_filter = ("name", "skip", "error_ignored", "started_time", "archived_time")
     search_fields = ("=node_id", "=root_id", "=parent_id", "=version")
-    fields = field_names(models.State) + ("related",)
-    readonly_fields = ("related",)
+    fields = field_names(models.State) + ("attempt", "related")
+    readonly_fields = ("attempt", "related")
+
+    @admin.display(description="attempt")
+    def attempt(self, obj: models.State) -> str:
+        """``attempt k of n`` of an activity with a retry_policy (docs/retry-policy.md); "-" otherwise."""
+        detail = models.Node.objects.filter(node_id=obj.node_id).values_list("detail", flat=True).first()
+        if detail is None:
+            return "-"
+        return attempt_text(BambooDjangoRuntime(), json.loads(detail), obj.name) or "-"
 
     @admin.display(description="links")
     def quick_links(self, obj: models.State) -> SafeString:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tests.contract.harness import Harness
 
 FAIL_MESSAGE = "fail_node failed on purpose"
+FLAKY_MESSAGE = "flaky_node failed"
 RAISE_MESSAGE = "raise_node exploded on purpose"
 END_EVENT_RAISE_MESSAGE = "end event exploded on purpose"
 VARIABLE_RAISE_MESSAGE = "variable exploded on purpose"
@@ -322,6 +323,25 @@ class DueTimeService(Service):
         return True
 
 
+class FlakyService(Service):
+    """Fails its first attempts, by the engine's ``_attempt`` input (retry_policy tests).
+
+    Inputs: ``succeed_at`` (the attempt that succeeds; none: never), ``mode`` (``"fail"``: return False,
+    ``"raise"``: raise). Outputs the attempt it saw as ``seen_attempt``.
+    """
+
+    def execute(self, data, parent_data):
+        attempt = data.get_one_of_inputs("_attempt")
+        data.set_outputs("seen_attempt", attempt)
+        succeed_at = data.get_one_of_inputs("succeed_at")
+        if succeed_at is not None and attempt >= succeed_at:
+            return True
+        if data.get_one_of_inputs("mode", "fail") == "raise":
+            raise RuntimeError(f"{FLAKY_MESSAGE} at attempt {attempt}")
+        data.set_outputs("ex_data", f"{FLAKY_MESSAGE} at attempt {attempt}")
+        return False
+
+
 class OpaqueHandle:
     """An object no runtime stores (pickle off)."""
 
@@ -483,6 +503,7 @@ SERVICES: Dict[str, type] = {
     "unstorable_poll_node": UnstorablePollService,
     "undo_node": UndoService,
     "undo_callback_node": UndoCallbackService,
+    "flaky_node": FlakyService,
 }
 #: A second version of a code, to check that ``component.version`` selects the implementation.
 VERSIONED_SERVICES: Tuple[Tuple[str, str, type], ...] = (("copy_node", "v2", CopyV2Service),)

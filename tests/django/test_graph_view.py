@@ -15,6 +15,7 @@ from bamboo_engine.builder import (
     EmptyStartEvent,
     ExclusiveGateway,
     NodeOutput,
+    RetryPolicy,
     Var,
     build_tree,
 )
@@ -233,3 +234,17 @@ def test_the_admin_links_a_pipeline_state_to_its_graph(harness):
     assert f'href="{GRAPH}{root_id}/"' in root_page
     assert f'href="{GRAPH}{root_id}/#{act.id}"' in node_page
     assert f'href="{GRAPH}{root_id}/"' in changelist
+
+
+def test_the_side_panel_shows_the_attempt_of_a_retry_policy(harness):
+    act = activity("flaky_node", succeed_at=3)
+    act.retry_policy = RetryPolicy(max_attempts=3, interval_seconds=2)
+    tree = linear_tree(act)
+    root_id = harness.start(tree)
+    harness.wait_for_state(act.id, "FAILED")
+
+    waiting = graph.node_panel(root_id, act.id)
+    assert waiting["attempt"] == "attempt 1 of 3, attempt 2 due 2 s after the failure"
+    harness.wait_for_state(root_id, "FINISHED")
+    assert graph.node_panel(root_id, act.id)["attempt"] == "attempt 3 of 3"
+    assert graph.node_panel(root_id, tree["start_event"]["id"])["attempt"] == ""  # no policy

@@ -27,6 +27,7 @@ from bamboo_engine.builder import (
     NodeOutput,
     ParallelGateway,
     Params,
+    RetryPolicy,
     ServiceActivity,
     SubProcess,
     Var,
@@ -61,6 +62,17 @@ class Fail(Service):
         CALLS[(self.id, "execute")] += 1
         data.set_outputs("ex_data", "failed on purpose")
         return False
+
+
+class FailsFirst(Service):
+    """Fails its first attempt (``_attempt`` of its retry_policy), succeeds on the next."""
+
+    def execute(self, data, parent_data):
+        CALLS[(self.id, "execute", data.get_one_of_inputs("_attempt"))] += 1
+        if data.get_one_of_inputs("_attempt") < 2:
+            data.set_outputs("ex_data", "first attempt fails")
+            return False
+        return True
 
 
 class Poll(Service):
@@ -133,6 +145,7 @@ class CountingEnd(PluginEndEvent):
 SERVICES = {
     "copy": Copy,
     "fail": Fail,
+    "fails_first": FailsFirst,
     "poll": Poll,
     "delayed_poll": DelayedPoll,
     "callback": Callback,
@@ -271,6 +284,19 @@ def error_ignored() -> Scenario:
     return Scenario(build_tree(start))
 
 
+def retried(max_attempts: int) -> Callable[[], Scenario]:
+    """An activity failing once with a retry_policy: retried by the engine (2) or out of attempts (1)."""
+
+    def scenario() -> Scenario:
+        flaky = act("fails_first", v=1)
+        flaky.retry_policy = RetryPolicy(max_attempts=max_attempts, interval_seconds=3)
+        start = EmptyStartEvent()
+        start.extend(flaky).extend(act("copy", v=1)).extend(EmptyEndEvent())
+        return Scenario(build_tree(start))
+
+    return scenario
+
+
 SCENARIOS = {
     "linear": linear,
     "exclusive_gateway": exclusive,
@@ -285,6 +311,8 @@ SCENARIOS = {
     "multiple_callback": callback("multi_callback", {"n": 1}, {"n": 2}),
     "failed_activity": failing,
     "error_ignored_activity": error_ignored,
+    "automatically_retried_activity": retried(max_attempts=2),
+    "retry_policy_out_of_attempts": retried(max_attempts=1),
 }
 
 

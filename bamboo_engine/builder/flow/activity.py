@@ -23,7 +23,9 @@ class ServiceActivity(Element):
     """A node that runs the component ``component_code``.
 
     Set inputs with ``act.component.inputs.<key> = Var(...)``. ``timeout`` is deprecated: it is
-    copied to the tree and ignored by the engine.
+    copied to the tree and ignored by the engine. ``retry_policy``
+    (:class:`~bamboo_engine.retry_policy.RetryPolicy` or its dict form) makes the engine retry a failure
+    by itself (docs/retry-policy.md).
     """
 
     def __init__(
@@ -36,12 +38,15 @@ class ServiceActivity(Element):
         *args,
         **kwargs,
     ):
+        # a keyword outside the published signature: RetryPolicy or its dict form, None = no policy
+        retry_policy = kwargs.pop("retry_policy", None)
         super().__init__(*args, **_drop_legacy_kwargs(kwargs))
         self.component = FancyDict({"code": component_code, "inputs": FancyDict()})
         self.error_ignorable = error_ignorable
         self.timeout = timeout
         self.skippable = skippable
         self.retryable = retryable
+        self.retry_policy = retry_policy
 
     def type(self):
         return "ServiceActivity"

@@ -15,13 +15,20 @@ a runtime that declares nothing gets the defaults of :class:`EngineRuntimeInterf
   run, whose state version changed under it, leaves no results). It never runs service or plugin code
   inside. Without it each call stands alone. A class declaring it without the method is refused when it
   is defined.
+* ``DELAYED_EXECUTE`` (default False): the runtime has ``execute_later(process_id, node_id,
+  root_pipeline_id, parent_pipeline_id, countdown, headers)``, an execute message due ``countdown``
+  seconds from now, sent like ``execute`` (inside a unit: once the unit completed). The engine needs it
+  for a ServiceActivity's ``retry_policy`` (``bamboo_engine.retry_policy``); on a runtime without it a
+  failure of such a node waits for an operator, as without a policy. A class declaring it without the
+  method is refused when it is defined.
 * ``handle_execute_interrupt_event`` / ``handle_schedule_interrupt_event`` (the methods of ``EventMixin``):
   called after the engine re-dispatched an interrupted step; by default the event is ignored.
 
-The Django runtime declares both flags (``wake_up`` writes the heartbeat; ``atomic_step()`` is
+The Django runtime declares the three flags (``wake_up`` writes the heartbeat; ``atomic_step()`` is
 ``transaction.atomic()``, messages are stored in its transactional outbox and published after the
-commit); the in-memory runtime declares ``ATOMIC_STEP`` (a store transaction: writes are undone and
-messages dropped if the block raises).
+commit; ``execute_later`` stores a delayed message there); the in-memory runtime declares ``ATOMIC_STEP``
+(a store transaction: writes are undone and messages dropped if the block raises) and
+``DELAYED_EXECUTE`` (its dispatcher runs the message when the clock reaches its due time).
 """
 
 from abc import abstractmethod
@@ -72,11 +79,14 @@ class EngineRuntimeInterface(
 
     WAKE_UP_BEATS: ClassVar[bool] = False
     ATOMIC_STEP: ClassVar[bool] = False
+    DELAYED_EXECUTE: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         if cls.ATOMIC_STEP and not callable(getattr(cls, "atomic_step", None)):
             raise TypeError(f"{cls.__qualname__} declares ATOMIC_STEP but has no atomic_step() method")
+        if cls.DELAYED_EXECUTE and not callable(getattr(cls, "execute_later", None)):
+            raise TypeError(f"{cls.__qualname__} declares DELAYED_EXECUTE but has no execute_later() method")
 
     def handle_execute_interrupt_event(self, event: ExecuteInterruptEvent) -> None:
         """An ``Engine.execute`` step was interrupted and re-dispatched (default: ignored)."""

@@ -5,6 +5,7 @@ from enum import Enum
 from typing import ClassVar, Dict, List, Optional
 
 from bamboo_engine import exceptions
+from bamboo_engine.retry_policy import RetryPolicy
 from bamboo_engine.utils.object import Representable
 
 DEFAULT_OUTPUTS_KEY = "outputs"
@@ -225,12 +226,24 @@ class ServiceActivity(Node):
     code: str = field(init=False)
     version: str = field(init=False)
     error_ignorable: bool = field(init=False)
+    retry_policy: Optional[RetryPolicy] = field(init=False)
 
-    def __init__(self, code: str, version: str, error_ignorable: bool, *args, **kwargs):
+    def __init__(
+        self,
+        code: str,
+        version: str,
+        error_ignorable: bool,
+        *args,
+        **kwargs,
+    ):
+        # ``retry_policy=`` is a keyword outside the published signature (RetryPolicy or None)
+        retry_policy: Optional[RetryPolicy] = kwargs.pop("retry_policy", None)
         super().__init__(*args, **kwargs)
         self.code = code
         self.version = version
         self.error_ignorable = error_ignorable
+        # None: a failure waits for an operator; else the engine retries it (bamboo_engine.retry_policy)
+        self.retry_policy = retry_policy
 
 
 @dataclass(init=False)

@@ -31,6 +31,7 @@ from bamboo_engine.eri.models.node import (
 )
 from bamboo_engine.eri.rules.storage import NODE, RuleStorage
 from bamboo_engine.exceptions import InvalidOperationError
+from bamboo_engine.retry_policy import parse_retry_policy
 
 Detail = Dict[str, Any]
 
@@ -83,6 +84,9 @@ def node_to_detail(node: Node) -> Detail:
     for attr in _OPTIONAL_FIELDS:
         if hasattr(node, attr):
             detail[attr] = getattr(node, attr)
+    retry_policy = getattr(node, "retry_policy", None)
+    if retry_policy is not None:
+        detail["retry_policy"] = retry_policy.to_dict()
     if hasattr(node, "conditions"):
         detail["conditions"] = [_condition_detail(c) for c in node.conditions]
         default = getattr(node, "default_condition", None)
@@ -147,6 +151,7 @@ def detail_to_node(detail: Detail) -> Node:
             code=detail["code"],
             version=detail["version"],
             error_ignorable=detail["error_ignorable"],
+            retry_policy=parse_retry_policy(detail.get("retry_policy"), detail["id"]),
             **common,
         )
     if node_type in (NodeType.SubProcess, NodeType.SubCanvas):

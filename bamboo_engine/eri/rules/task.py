@@ -82,6 +82,19 @@ class TaskRules(TaskMixin, RuleStorage):
             headers = fence.dispatch_headers(headers, fence.execute_fence_of(self, process_id))
         self._dispatch(EXECUTE, process_id, kwargs, headers, 0)
 
+    def execute_later(
+        self,
+        process_id: int,
+        node_id: str,
+        root_pipeline_id: str,
+        parent_pipeline_id: str,
+        countdown: float,
+        headers: Optional[dict] = None,
+    ) -> None:
+        """An execute message due in ``countdown`` seconds (the ``DELAYED_EXECUTE`` capability)."""
+        kwargs = execute_message(process_id, node_id, root_pipeline_id, parent_pipeline_id)
+        self._dispatch(EXECUTE, process_id, kwargs, headers, max(countdown, 0))
+
     def schedule(
         self,
         process_id: int,

@@ -14,6 +14,7 @@ from bamboo_engine.testing.imp.base import StoreBacked
 
 class TaskMixin(StoreBacked, TaskRules):
     ATOMIC_STEP = True
+    DELAYED_EXECUTE = True  # TaskRules.execute_later over this transport
 
     @contextlib.contextmanager
     def atomic_step(self) -> Iterator[None]:

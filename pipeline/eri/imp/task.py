@@ -49,6 +49,7 @@ class TaskMixin(StorageMixin, TaskRules):
     """Celery as the transport of the shared message rules (``bamboo_engine.eri.rules.task``)."""
 
     ATOMIC_STEP = True
+    DELAYED_EXECUTE = True  # TaskRules.execute_later over this transport
 
     def atomic_step(self) -> transaction.Atomic:
         """The engine's unit (``bamboo_engine.eri.interfaces.runtime``): one transaction.

@@ -31,6 +31,7 @@ def node_actions(
     can_skip: bool = True,
     schedule_type: Optional[int] = None,
     schedule_locked: bool = False,
+    retry_pending: bool = False,
 ) -> List[str]:
     """Actions on a node of type ``node_type`` in state ``state_name``.
 
@@ -38,9 +39,14 @@ def node_actions(
         schedule_type: the ``ScheduleType`` value of the unfinished schedule of the node's current
             version, None when it has none.
         schedule_locked: that schedule is locked by a poll or callback.
+        retry_pending: a FAILED activity waits for its automatic retry (``retry_policy``); a forced
+            fail cancels it.
     """
     if state_name == states.FAILED:
-        return _failed_node_actions(node_type, can_retry, can_skip)
+        actions = _failed_node_actions(node_type, can_retry, can_skip)
+        if retry_pending and node_type == NodeType.ServiceActivity.value:
+            actions.append(catalog.NODE_FORCED_FAIL)
+        return actions
     if state_name != states.RUNNING or node_type != NodeType.ServiceActivity.value:
         return []
     actions = [catalog.NODE_FORCED_FAIL]

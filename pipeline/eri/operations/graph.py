@@ -18,6 +18,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from bamboo_engine import states
 from bamboo_engine.eri.models.node import NodeType
+from bamboo_engine.exceptions import TreeInvalidException
+from bamboo_engine.retry_policy import attempt_label, parse_retry_policy
 from pipeline.eri.admin_helpers import Undecodable, decode_json, decode_serialized, ex_data_of
 from pipeline.eri.models import Data, ExecutionData, ExecutionHistory, LogEntry, Node, State
 from pipeline.eri.operations.graph_layout import back_flows, layered_layout
@@ -97,6 +99,7 @@ def node_panel(root_id: str, node_id: str) -> Optional[Dict[str, Any]]:
         "state": _state_panel(state),
     }
     panel.update(_data_panel(node_id))
+    panel["attempt"] = _attempt(detail, panel) if state is not None else ""
     panel["histories"] = _histories(node_id)
     panel["logs"], panel["logs_truncated"] = _logs(node_id)
     return panel
@@ -256,6 +259,20 @@ def _data_panel(node_id: str) -> Dict[str, Any]:
         "ex_data": "",
         "data_source": "configured" if configured is not None else "",
     }
+
+
+def _attempt(detail: Dict[str, Any], panel: Dict[str, Any]) -> str:
+    """``attempt k of n`` of an activity with a retry_policy, from the data it ran with; else ""."""
+    if not detail.get("retry_policy") or panel["data_source"] != "execution":
+        return ""
+    inputs, outputs = panel["inputs"], panel["outputs"]
+    try:
+        policy = parse_retry_policy(detail["retry_policy"], detail.get("id", ""))
+    except TreeInvalidException:
+        return ""
+    return attempt_label(
+        policy, inputs if isinstance(inputs, dict) else {}, outputs if isinstance(outputs, dict) else {}
+    )
 
 
 def _histories(node_id: str) -> List[Dict[str, Any]]:

@@ -16,7 +16,8 @@ from django.db.models import F
 from bamboo_engine import states
 from bamboo_engine.eri.models.node import NodeType
 from bamboo_engine.eri.models.runtime import ScheduleType
-from bamboo_engine.exceptions import NotFoundError, SerializationError
+from bamboo_engine.exceptions import NotFoundError, SerializationError, TreeInvalidException
+from bamboo_engine.retry_policy import attempt_label, parse_retry_policy, pending_retry
 from pipeline.eri.models import Node, Process, Schedule, State
 from pipeline.eri.operations import applicable
 
@@ -48,6 +49,10 @@ class NodeView:
     version: str = ""
     loop: int = 1
     retry: int = 0
+    #: "attempt k of n" of a node with a retry_policy (docs/retry-policy.md), else "".
+    attempt: str = ""
+    #: A FAILED activity whose automatic retry is pending (a forced fail cancels it).
+    retry_pending: bool = False
     skip: bool = False
     started_time: Optional[datetime] = None
     archived_time: Optional[datetime] = None
@@ -133,6 +138,7 @@ def pipeline_view(runtime: Any, root_id: str) -> Optional[PipelineView]:
     _add_schedules(nodes)
     for node in nodes:
         _add_failure(runtime, node)
+        _add_attempt(runtime, node, details[node.node_id])
         _add_flows(node, details[node.node_id], names)
         node.actions = _actions_of(node, details[node.node_id])
     return PipelineView(
@@ -155,6 +161,7 @@ def node_view(runtime: Any, node_id: str) -> Optional[NodeView]:
     node = _node(detail, 0, State.objects.filter(node_id=node_id).values().first())
     _add_schedules([node])
     _add_failure(runtime, node)
+    _add_attempt(runtime, node, detail)
     target_ids = list((detail.get("targets") or {}).values())
     _add_flows(node, detail, _names(_load_details(Node.objects.filter(node_id__in=target_ids))))
     node.actions = _actions_of(node, detail)
@@ -231,6 +238,28 @@ def _node(detail: Dict[str, Any], depth: int, state: Optional[dict]) -> NodeView
     return node
 
 
+def attempt_text(runtime: Any, detail: Dict[str, Any], state_name: Optional[str]) -> str:
+    """``attempt k of n`` of an activity with a ``retry_policy`` that ran (one execution data read)."""
+    return _attempt(runtime, detail, state_name)[0]
+
+
+def _attempt(runtime: Any, detail: Dict[str, Any], state_name: Optional[str]) -> Tuple[str, bool]:
+    """``(attempt k of n, whether a retry is pending)``; ``("", False)`` without a policy."""
+    policy = detail.get("retry_policy")
+    if not policy or state_name is None:
+        return "", False
+    try:
+        data = runtime.get_execution_data(detail["id"])
+        label = attempt_label(parse_retry_policy(policy, detail["id"]), data.inputs, data.outputs)
+    except (SerializationError, NotFoundError, TreeInvalidException):
+        return "", False
+    return label, state_name == states.FAILED and pending_retry(data.outputs) is not None
+
+
+def _add_attempt(runtime: Any, node: NodeView, detail: Dict[str, Any]) -> None:
+    node.attempt, node.retry_pending = _attempt(runtime, detail, node.state)
+
+
 def _add_schedules(nodes: Iterable[NodeView]) -> None:
     running = {node.node_id: node for node in nodes if node.state == states.RUNNING}
     if not running:
@@ -299,6 +328,7 @@ def _actions_of(node: NodeView, detail: Dict[str, Any]) -> List[str]:
         can_skip=bool(detail.get("can_skip", True)),
         schedule_type=schedule_type,
         schedule_locked=node.schedule_locked,
+        retry_pending=node.retry_pending,
     )
 
 

@@ -305,7 +305,7 @@
         ["duration", state.duration_s === null ? "" : state.duration_s + " s"],
         ["loop", state.loop], ["retries", state.retry], ["skipped", state.skip ? "yes" : "no"],
         ["error ignored", state.error_ignored ? "yes" : "no"], ["version", state.version]
-      ]));
+      ].concat(data.attempt ? [["attempt", data.attempt]] : [])));
     }
     if (data.ex_data) { parts.push(section("ex_data", "panel-ex-data", data.ex_data, "error")); }
     var inputsTitle = data.data_source === "configured" ? "inputs (configured, not run yet)" : "inputs";
