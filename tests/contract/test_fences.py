@@ -8,12 +8,18 @@ messages unfenced, and still have to finish. ``tests/unit/test_fence.py`` shows 
 import pytest
 
 from bamboo_engine import api, fence
-from bamboo_engine.builder import ConvergeGateway, EmptyEndEvent, EmptyStartEvent, ParallelGateway
+from bamboo_engine.builder import (
+    ConvergeGateway,
+    EmptyEndEvent,
+    EmptyStartEvent,
+    ParallelGateway,
+    RetryPolicy,
+)
 from bamboo_engine.config import Settings
 from bamboo_engine.metrics import ENGINE_FENCE_DROP, labelled
 from tests.contract.django_harness import DjangoMariaDBHarness
 from tests.contract.harness import assert_ok
-from tests.contract.trees import activity, build_tree, subprocess
+from tests.contract.trees import activity, build_tree, linear_tree, subprocess
 
 pytestmark = pytest.mark.contract
 
@@ -87,6 +93,19 @@ def test_retry_and_pause_resume_finish(harness, checked):
     assert_ok(api.resume_pipeline(harness.runtime, tree["id"]))
     harness.run_until_idle()
     assert harness.wait_for_state(tree["id"], "FINISHED")
+    assert _dropped() == before
+    if _consumed_here(harness):
+        assert checked["execute"] > 0
+
+
+def test_an_automatic_retry_runs_under_its_fence(harness, checked):
+    """The delayed execute of a retry_policy carries the fence of the version it retries from."""
+    before = _dropped()
+    flaky = activity("flaky_node", succeed_at=2)
+    flaky.retry_policy = RetryPolicy(max_attempts=2, interval_seconds=1)
+    root_id = harness.start(linear_tree(flaky, activity("empty_node")))
+    assert harness.wait_for_state(root_id, "FINISHED")
+    assert harness.state(flaky.id).retry == 1
     assert _dropped() == before
     if _consumed_here(harness):
         assert checked["execute"] > 0
