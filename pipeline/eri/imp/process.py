@@ -47,8 +47,9 @@ def process_route(process_id: Any) -> Optional[Tuple[str, int]]:
 class ProcessMixin(StorageMixin, ProcessRules):
     """Create, park, wake and end processes."""
 
-    # ``wake_up`` writes the heartbeat too: the engine then skips its separate ``beat`` of the message.
-    WAKE_UP_BEATS = True
+    # ``set_current_node`` writes the heartbeat too: no separate ``beat`` write, and a heartbeat newer
+    # than a message's claim says its run reached a node (pipeline.eri.celery.takeover reads it).
+    CURRENT_NODE_BEATS = True
 
     def _process_route(self, process_id: Any) -> Optional[Tuple[str, int]]:
         return process_route(process_id)
