@@ -234,3 +234,30 @@ def test_the_next_node_message_of_a_schedule_killed_before_its_first_node_runs_t
 
     _assert_finished_once(crashes, root, finished)
     assert CALLS["execute"] == 1
+
+
+def test_a_fork_killed_after_its_children_were_stored_sends_those_children(crashes, finished, monkeypatch):
+    # The children's rows committed, the gateway is still RUNNING: the takeover runs the gateway again,
+    # which must send the children it stored, not fork a second set that nobody runs.
+    branches = [trees.activity("counting_node") for _ in range(3)]
+    start, pg, cg, end = EmptyStartEvent(), ParallelGatewayElement(), ConvergeGateway(), EmptyEndEvent()
+    start.extend(pg).connect(*branches).converge(cg).extend(end)
+    _die_once(
+        monkeypatch,
+        StateMixin,
+        "set_state",
+        lambda node_id, to_state, **kw: (node_id, to_state) == (pg.id, "FINISHED"),
+    )
+    root = crashes.start(build_tree(start))
+    first = crashes.broker.pop()
+
+    _crash(crashes, first)
+    assert crashes.state_name(pg.id) == "RUNNING"
+    assert Process.objects.filter(root_pipeline_id=root, dead=False).count() == 4
+
+    _redeliver_after_lease(crashes, first)
+
+    _assert_finished_once(crashes, root, finished)
+    assert CALLS["execute"] == 3
+    assert Process.objects.filter(root_pipeline_id=root).count() == 4
+    assert not Process.objects.filter(root_pipeline_id=root, dead=False).exists()
