@@ -20,7 +20,7 @@ a runtime that declares nothing gets the defaults of :class:`EngineRuntimeInterf
 * ``handle_execute_interrupt_event`` / ``handle_schedule_interrupt_event`` (the methods of ``EventMixin``):
   called after the engine re-dispatched an interrupted step; by default the event is ignored.
 
-The Django runtime declares both flags (``wake_up`` writes the heartbeat; ``atomic_step()`` is
+The Django runtime declares both flags (``set_current_node`` writes the heartbeat; ``atomic_step()`` is
 ``transaction.atomic()``, messages are stored in its transactional outbox and published after the
 commit); the in-memory runtime declares ``ATOMIC_STEP`` (a store transaction: writes are undone and
 messages dropped if the block raises).
