@@ -133,7 +133,8 @@ class ExecuteStep(NodeEntryMixin):
     def _keep_alive(self) -> bool:
         """Wake the process (once per message) and beat; False when the process is dead.
 
-        A runtime declaring ``WAKE_UP_BEATS`` records the heartbeat in ``wake_up`` itself.
+        A runtime declaring ``CURRENT_NODE_BEATS`` records the heartbeat in ``set_current_node``, which
+        follows for every node: the engine never beats for it.
         A runtime whose ``wake_up`` knows the row is dead (it ended, e.g. a redelivered message of a
         finished process) may return False instead of waking it: the message is then dropped before it
         writes anything on the dead row. None (the ERI's declared result) means "woken".
@@ -146,9 +147,8 @@ class ExecuteStep(NodeEntryMixin):
                 )
                 return False
             self._asleep = False
-            if self.runtime.WAKE_UP_BEATS:
-                # The runtime's wake-up wrote the heartbeat in the same statement: no separate beat.
-                self._last_beat = now
+        if self.runtime.CURRENT_NODE_BEATS:
+            return True
         if self._last_beat is None or now - self._last_beat >= self.HEARTBEAT_INTERVAL:
             self.runtime.beat(self.process_id)
             self._last_beat = now

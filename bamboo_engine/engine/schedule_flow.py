@@ -289,11 +289,33 @@ class ScheduleStep:
         return None
 
     def _acquire_lock(self, schedule: Schedule) -> bool:
-        lock_get = bool(self.runtime.apply_schedule_lock(schedule.id))
+        lock_get = bool(self.runtime.apply_schedule_lock(schedule.id)) or self._lock_of_interrupted_poll(
+            schedule
+        )
         self.interrupter.check_and_set(ScheduleKeyPoint.APPLY_LOCK_DONE, lock_get=lock_get)
         if not lock_get:
             self._on_lock_taken(schedule)
         return lock_get
+
+    def _lock_of_interrupted_poll(self, schedule: Schedule) -> bool:
+        """Whether the lock held on a POLL schedule is this message's own: its interrupted attempt passed
+        the checks and was taking the lock when the error came, so its UPDATE may have committed.
+
+        A POLL schedule has one message in flight at a time (each poll sends the next), so the holder
+        can only be that attempt; nobody else would give the lock back. Callback schedules are not
+        assumed: another callback may hold their lock.
+        """
+        point = self.interrupter.recover_point
+        if point is None or point.node_not_running is None or point.lock_get is not None:
+            return False
+        if ScheduleType(schedule.type) != ScheduleType.POLL:
+            return False
+        logger.warning(
+            "schedule(%s) of node(%s): lock taken by this poll's interrupted attempt, going on under it",
+            schedule.id,
+            self.node_id,
+        )
+        return True
 
     def _run_handler(self, node: Node, run: NodeRun, schedule: Schedule) -> ScheduleResult:
         callback_data = self._callback = self._callback_data()

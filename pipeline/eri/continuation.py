@@ -24,7 +24,6 @@ from typing import Any, Optional
 from bamboo_engine.eri.models.handler import ExecuteResult
 from bamboo_engine.eri.models.interrupt import ExecuteInterruptPoint, HandlerExecuteData
 from bamboo_engine.eri.models.node import Node, NodeType
-from bamboo_engine.eri.models.runtime import DispatchProcess
 from bamboo_engine.handlers._common import die_result, finish_node, next_result, sleep_result
 from bamboo_engine.handlers.exclusive_gateway import NoSingleFlowError, chosen_target
 from bamboo_engine.interrupt import ExecuteKeyPoint
@@ -97,27 +96,24 @@ def way_on(
         except NoSingleFlowError:
             return None
     if node.type in FORK_TYPES:
-        children = unjoined_children(process_id)
+        children = unjoined_children(runtime, process_id)
         return sleep_result(children) if children else None
     return None
 
 
-def unjoined_children(process_id: int) -> list:
+def unjoined_children(runtime: Any, process_id: int) -> list:
     """The live children of an awake process that has not joined them (its fork's unit never committed).
 
     A process joins its children in the unit that puts it to sleep, and is woken (its join reset) only
-    once all of them are dead: an awake process with live children and no join forked them and died.
+    once all of them are dead: an awake process with live children and no join forked them and died
+    (``get_unjoined_children`` of the runtime).
     """
     from pipeline.eri.models import Process
 
-    parent = Process.objects.filter(id=process_id).values_list("asleep", "need_ack").first()
-    if parent is None or parent[0] or parent[1] > 0:
+    asleep = Process.objects.filter(id=process_id).values_list("asleep", flat=True).first()
+    if asleep is None or asleep:
         return []
-    rows = Process.objects.filter(parent_id=process_id, dead=False).order_by("id")
-    return [
-        DispatchProcess(process_id=pid, node_id=node_id)
-        for pid, node_id in rows.values_list("id", "current_node_id")
-    ]
+    return runtime.get_unjoined_children(process_id)
 
 
 def finish_end_event(runtime: Any, node: Node) -> ExecuteResult:

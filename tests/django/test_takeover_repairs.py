@@ -185,3 +185,79 @@ def test_a_schedule_killed_before_sending_the_next_execute_continues_the_process
 
     _assert_finished_once(crashes, root, finished)
     assert CALLS["execute"] == 1
+
+
+def _crash_on_the_dying_message(harness):
+    """Deliver messages until one kills the worker; return that message."""
+    while True:
+        message = harness.broker.pop()
+        assert message is not None, "no message killed the worker"
+        try:
+            harness.broker.deliver(message)
+        except SystemExit:
+            return message
+
+
+def test_a_converge_wake_up_killed_before_its_first_node_goes_on_at_the_converge_gateway(
+    crashes, finished, monkeypatch
+):
+    # The parent is awake at its finished parallel gateway when its wake-up message starts: the message,
+    # not the process row, says where it goes on.
+    branches = [trees.activity("counting_node") for _ in range(2)]
+    start, pg, cg, end = EmptyStartEvent(), ParallelGatewayElement(), ConvergeGateway(), EmptyEndEvent()
+    start.extend(pg).connect(*branches).converge(cg).extend(end)
+    _die_once(monkeypatch, ProcessMixin, "set_current_node", lambda process_id, node_id: node_id == cg.id)
+    root = crashes.start(build_tree(start))
+
+    wake_up = _crash_on_the_dying_message(crashes)
+    parent = Process.objects.get(root_pipeline_id=root, parent_id=-1)
+    assert (parent.asleep, parent.current_node_id, wake_up.kwargs["node_id"]) == (False, pg.id, cg.id)
+
+    _redeliver_after_lease(crashes, wake_up)
+
+    _assert_finished_once(crashes, root, finished)
+    assert CALLS["execute"] == 2
+
+
+def test_the_next_node_message_of_a_schedule_killed_before_its_first_node_runs_that_node(
+    crashes, finished, monkeypatch
+):
+    act, after = trees.activity("poll_node", polls=1), trees.activity("counting_node")
+    _die_once(monkeypatch, ProcessMixin, "set_current_node", lambda process_id, node_id: node_id == after.id)
+    root = crashes.start(trees.linear_tree(act, after))
+
+    message = _crash_on_the_dying_message(crashes)
+    assert message.kwargs["node_id"] == after.id
+    assert Process.objects.get(root_pipeline_id=root).current_node_id == act.id
+
+    _redeliver_after_lease(crashes, message)
+
+    _assert_finished_once(crashes, root, finished)
+    assert CALLS["execute"] == 1
+
+
+def test_a_fork_killed_after_its_children_were_stored_sends_those_children(crashes, finished, monkeypatch):
+    # The children's rows committed, the gateway is still RUNNING: the takeover runs the gateway again,
+    # which must send the children it stored, not fork a second set that nobody runs.
+    branches = [trees.activity("counting_node") for _ in range(3)]
+    start, pg, cg, end = EmptyStartEvent(), ParallelGatewayElement(), ConvergeGateway(), EmptyEndEvent()
+    start.extend(pg).connect(*branches).converge(cg).extend(end)
+    _die_once(
+        monkeypatch,
+        StateMixin,
+        "set_state",
+        lambda node_id, to_state, **kw: (node_id, to_state) == (pg.id, "FINISHED"),
+    )
+    root = crashes.start(build_tree(start))
+    first = crashes.broker.pop()
+
+    _crash(crashes, first)
+    assert crashes.state_name(pg.id) == "RUNNING"
+    assert Process.objects.filter(root_pipeline_id=root, dead=False).count() == 4
+
+    _redeliver_after_lease(crashes, first)
+
+    _assert_finished_once(crashes, root, finished)
+    assert CALLS["execute"] == 3
+    assert Process.objects.filter(root_pipeline_id=root).count() == 4
+    assert not Process.objects.filter(root_pipeline_id=root, dead=False).exists()

@@ -75,8 +75,8 @@ def test_a_false_config_value_means_not_configured():
 
 
 def test_capabilities_default_to_none_offered():
-    assert (EngineRuntimeInterface.WAKE_UP_BEATS, EngineRuntimeInterface.ATOMIC_STEP) == (False, False)
-    assert (InMemoryRuntime.WAKE_UP_BEATS, InMemoryRuntime.ATOMIC_STEP) == (False, True)
+    assert (EngineRuntimeInterface.CURRENT_NODE_BEATS, EngineRuntimeInterface.ATOMIC_STEP) == (False, False)
+    assert (InMemoryRuntime.CURRENT_NODE_BEATS, InMemoryRuntime.ATOMIC_STEP) == (False, True)
     handlers = {"handle_execute_interrupt_event", "handle_schedule_interrupt_event"}
     assert not handlers & EngineRuntimeInterface.__abstractmethods__
     event = ExecuteInterruptEvent("ENTRY", 1, "n", RuntimeError("db"), "traceback")

@@ -282,6 +282,41 @@ def test_interrupted_message_is_redispatched_and_every_service_runs_once(code, m
     assert not any(s.scheduling for s in rt.store.schedules.values())
 
 
+@pytest.mark.parametrize("code", ["poll", "delayed"])
+def test_a_fork_whose_children_were_stored_before_the_interrupt_reuses_them(code):
+    # The connection is lost once the children's rows are written (a COMMIT whose answer never came):
+    # the retried gateway must send those children, not fork a second set that nobody ever runs.
+    rt = InMemoryRuntime(executor="sync")
+    rt.register_service(code, {"poll": CountingPoll, "delayed": CountingDelayedPoll}[code])
+    tree = recovery_tree(code)
+    assert api.run_pipeline(rt, tree).result
+    handle = rt.inject_interrupt("fork", times=1, after=True)
+    rt.run_until_idle()
+
+    assert handle.raised == 1
+    assert rt.get_state(tree["id"]).name == states.FINISHED
+    assert CALLS["execute"] == 4 and CALLS["schedule"] == 4
+    assert len(rt.store.processes) == 3  # the root and the two children of one fork
+    assert all(p.dead for p in rt.store.processes.values())
+
+
+@pytest.mark.parametrize("skip", [0, 1, 2])
+def test_a_poll_whose_lock_was_taken_before_the_interrupt_goes_on_under_that_lock(skip):
+    # The lock's UPDATE committed and its answer was lost: the re-sent poll finds the lock taken by its
+    # own interrupted attempt; nobody else would ever give it back.
+    rt = InMemoryRuntime(executor="sync")
+    rt.register_service("delayed", CountingDelayedPoll)
+    tree = recovery_tree("delayed")
+    assert api.run_pipeline(rt, tree).result
+    handle = rt.inject_interrupt("apply_schedule_lock", times=1, skip=skip, after=True)
+    rt.run_until_idle()
+
+    assert handle.raised == 1
+    assert rt.get_state(tree["id"]).name == states.FINISHED
+    assert CALLS["execute"] == 4 and CALLS["schedule"] == 4
+    assert not any(s.scheduling for s in rt.store.schedules.values())
+
+
 def test_interrupt_after_the_service_ran_does_not_run_it_again():
     # set_execution_data is the handler's first write after the service executed.
     rt = InMemoryRuntime(executor="sync")

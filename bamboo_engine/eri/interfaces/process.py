@@ -105,6 +105,17 @@ class ProcessMixin(ABC):
             NotFoundError: no process ``parent_id``.
         """
 
+    def get_unjoined_children(self, parent_id: int) -> List[DispatchProcess]:
+        """The live children of a process that has not joined them, at their start nodes.
+
+        A process joins the children of a fork in the unit that puts it to sleep, and its join is reset
+        only once all of them ended: live children without a join were forked by an attempt that stopped
+        before that unit (a lost connection after the children's rows committed, a killed worker). A
+        retried fork sends them instead of forking a second set nobody would run. Not abstract: a
+        runtime that cannot tell returns no children (the default), and a retried fork forks again.
+        """
+        return []
+
     @abstractmethod
     def join(self, process_id: int, children_id: List[str]) -> None:
         """Make the process wait for ``children_id``."""

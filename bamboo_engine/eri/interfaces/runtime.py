@@ -4,8 +4,10 @@ capabilities a runtime declares.
 **Capabilities** are class attributes of the runtime, declared, never probed: the engine reads them, and
 a runtime that declares nothing gets the defaults of :class:`EngineRuntimeInterface`.
 
-* ``WAKE_UP_BEATS`` (default False): ``wake_up`` also writes the process heartbeat, so the engine skips
-  its separate ``beat`` of the message (one write less per message).
+* ``CURRENT_NODE_BEATS`` (default False): ``set_current_node`` also writes the process heartbeat, so the
+  engine never calls ``beat`` itself (one write less per message). The heartbeat then also says that a
+  run reached a node of its message: a run that only woke the process has not moved it anywhere, which
+  is what a runtime taking over a dead worker's message needs to know.
 * ``ATOMIC_STEP`` (default False): the runtime has an ``atomic_step()`` method returning a context manager
   whose block is one unit. The runtime calls made inside take effect together or not at all (a block
   that raises leaves none of its writes), other callers never see the unit half done, and the messages it
@@ -24,7 +26,7 @@ a runtime that declares nothing gets the defaults of :class:`EngineRuntimeInterf
 * ``handle_execute_interrupt_event`` / ``handle_schedule_interrupt_event`` (the methods of ``EventMixin``):
   called after the engine re-dispatched an interrupted step; by default the event is ignored.
 
-The Django runtime declares the three flags (``wake_up`` writes the heartbeat; ``atomic_step()`` is
+The Django runtime declares the three flags (``set_current_node`` writes the heartbeat; ``atomic_step()`` is
 ``transaction.atomic()``, messages are stored in its transactional outbox and published after the
 commit; ``execute_later`` stores a delayed message there); the in-memory runtime declares ``ATOMIC_STEP``
 (a store transaction: writes are undone and messages dropped if the block raises) and
@@ -77,7 +79,7 @@ class EngineRuntimeInterface(
     default to ignoring the event.
     """
 
-    WAKE_UP_BEATS: ClassVar[bool] = False
+    CURRENT_NODE_BEATS: ClassVar[bool] = False
     ATOMIC_STEP: ClassVar[bool] = False
     DELAYED_EXECUTE: ClassVar[bool] = False
 

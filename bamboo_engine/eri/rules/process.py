@@ -49,11 +49,11 @@ def new_process_row(
 class ProcessRules(ProcessMixin, RuleStorage):
     """The writers of :class:`~bamboo_engine.eri.interfaces.ProcessMixin` on a runtime's storage.
 
-    A runtime supplies :meth:`_process_route`; a true ``WAKE_UP_BEATS`` (a capability declared on the
-    runtime class) makes ``wake_up`` write the heartbeat too.
+    A runtime supplies :meth:`_process_route`; a true ``CURRENT_NODE_BEATS`` (a capability declared on
+    the runtime class) makes ``set_current_node`` write the heartbeat too.
     """
 
-    WAKE_UP_BEATS: bool
+    CURRENT_NODE_BEATS: bool
 
     @abc.abstractmethod
     def _process_route(self, process_id: Any) -> Optional[Tuple[str, int]]:
@@ -127,10 +127,7 @@ class ProcessRules(ProcessMixin, RuleStorage):
 
     def wake_up(self, process_id: int) -> bool:  # type: ignore[override]
         """Wake a live process; False when it is dead or missing (the engine then drops the message)."""
-        changes: Dict[str, Any] = {"asleep": False}
-        if self.WAKE_UP_BEATS:
-            changes["last_heartbeat"] = self._now()
-        return bool(self._update_rows(PROCESS, {"id": process_id, "dead": False}, changes))
+        return bool(self._update_rows(PROCESS, {"id": process_id, "dead": False}, {"asleep": False}))
 
     def wake_up_if_sleeping_at(self, process_id: int, node_id: str) -> bool:
         where = {"id": process_id, "asleep": True, "current_node_id": node_id}
@@ -160,7 +157,10 @@ class ProcessRules(ProcessMixin, RuleStorage):
         self._write_process(process_id, frozen=True)
 
     def set_current_node(self, process_id: int, node_id: str) -> None:
-        self._write_process(process_id, current_node_id=node_id)
+        if self.CURRENT_NODE_BEATS:
+            self._write_process(process_id, current_node_id=node_id, last_heartbeat=self._now())
+        else:
+            self._write_process(process_id, current_node_id=node_id)
 
     def set_pipeline_stack(self, process_id: int, stack: List[str]) -> None:
         self._write_process(process_id, pipeline_stack=list(stack))

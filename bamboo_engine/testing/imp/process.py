@@ -2,7 +2,7 @@
 
 from typing import Any, List, Optional, Tuple
 
-from bamboo_engine.eri.models.runtime import ProcessInfo, SuspendedProcessInfo
+from bamboo_engine.eri.models.runtime import DispatchProcess, ProcessInfo, SuspendedProcessInfo
 from bamboo_engine.eri.rules.process import ProcessRules
 from bamboo_engine.eri.rules.storage import PROCESS
 from bamboo_engine.testing.imp.base import StoreBacked
@@ -52,6 +52,16 @@ class ProcessMixin(StoreBacked, ProcessRules):
         return [
             _info(r) for r in self._store.matching(PROCESS, {"root_pipeline_id": pipeline_id, "dead": False})
         ]
+
+    def get_unjoined_children(self, parent_id: int) -> List[DispatchProcess]:
+        with self._store.lock:
+            parent = self._store.matching(PROCESS, {"id": parent_id})
+            if not parent or parent[0].need_ack > 0:
+                return []
+            children = sorted(
+                self._store.matching(PROCESS, {"parent_id": parent_id, "dead": False}), key=lambda r: r.id
+            )
+            return [DispatchProcess(process_id=r.id, node_id=r.current_node_id) for r in children]
 
     def get_suspended_process_info(self, suspended_by: str) -> List[SuspendedProcessInfo]:
         where = {"suspended": True, "suspended_by": suspended_by, "dead": False}

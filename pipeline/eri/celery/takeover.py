@@ -6,9 +6,10 @@ loop, an ExecutionHistory row), so an execute takeover first reads what the dead
 
 * the process row: ``dead`` / ``asleep`` (the run stopped cleanly: it died, or slept with whatever
   it waits for already stored: ``atomic_step`` commits the sleep with the messages in the outbox), the
-  ``last_heartbeat`` (the engine beats when it starts pushing the first node of every message, so a beat
-  older than the claim means the dead run never started) and ``current_node_id`` (set by the engine
-  before it works on each node);
+  ``last_heartbeat`` (written with ``current_node_id`` each time the engine moves the process to a node,
+  so a beat older than the claim means the dead run never reached a node of its message: the process
+  may be awake, but it still points where it was before the message, e.g. at the finished fork of a
+  converge wake-up) and ``current_node_id`` (set by the engine before it works on each node);
 * the state of the current node, whose ``started_time`` says whether the dead run entered it.
 
 It then resumes the run where it stopped, past a finished node without entering it again

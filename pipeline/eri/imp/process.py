@@ -7,7 +7,7 @@ same process never overwrite each other's fields.
 import json
 from typing import Any, List, Optional, Tuple
 
-from bamboo_engine.eri.models.runtime import ProcessInfo, SuspendedProcessInfo
+from bamboo_engine.eri.models.runtime import DispatchProcess, ProcessInfo, SuspendedProcessInfo
 from bamboo_engine.eri.rules.process import ProcessRules
 from bamboo_engine.eri.rules.storage import PROCESS, id_of
 from bamboo_engine.metrics import ENGINE_RUNTIME_PROCESS_READ_TIME, setup_histogram
@@ -47,8 +47,9 @@ def process_route(process_id: Any) -> Optional[Tuple[str, int]]:
 class ProcessMixin(StorageMixin, ProcessRules):
     """Create, park, wake and end processes."""
 
-    # ``wake_up`` writes the heartbeat too: the engine then skips its separate ``beat`` of the message.
-    WAKE_UP_BEATS = True
+    # ``set_current_node`` writes the heartbeat too: no separate ``beat`` write, and a heartbeat newer
+    # than a message's claim says its run reached a node (pipeline.eri.celery.takeover reads it).
+    CURRENT_NODE_BEATS = True
 
     def _process_route(self, process_id: Any) -> Optional[Tuple[str, int]]:
         return process_route(process_id)
@@ -70,6 +71,16 @@ class ProcessMixin(StorageMixin, ProcessRules):
         row = rows[0]
         runtime_cache.mark_root_pipeline(row[2])
         return _info(row)
+
+    def get_unjoined_children(self, parent_id: int) -> List[DispatchProcess]:
+        need_ack = Process.objects.filter(id=parent_id).values_list("need_ack", flat=True).first()
+        if need_ack is None or need_ack > 0:
+            return []
+        rows = Process.objects.filter(parent_id=parent_id, dead=False).order_by("id")
+        return [
+            DispatchProcess(process_id=pid, node_id=node_id)
+            for pid, node_id in rows.values_list("id", "current_node_id")
+        ]
 
     def get_process_info_with_root_pipeline(self, pipeline_id: str) -> List[ProcessInfo]:
         rows = Process.objects.filter(root_pipeline_id=pipeline_id, dead=False).order_by("id")
