@@ -9,8 +9,18 @@ Workers (each consumes its own queues, so tests can aim at a pool):
 
 import pytest
 
-from tests.integration.env import DjangoConfiguredElsewhere, Worker, shared_session
+from tests.integration.env import DATABASE, DjangoConfiguredElsewhere, Worker, shared_session
 from tests.integration.helpers import PROBE_IMPORTS
+
+#: Modules about one database server, by file-name suffix: collected only in a session on that server.
+_SERVER_SUFFIXES = {"mariadb": "_postgres.py", "postgres": "_mariadb.py"}
+
+
+def pytest_ignore_collect(collection_path, config):
+    # The session runs on one server (BAMBOO_IT_DB); the other server's own tests do not apply there.
+    if collection_path.name.endswith(_SERVER_SUFFIXES[DATABASE]):
+        return True
+    return None
 
 
 def pytest_addoption(parser):

@@ -1,0 +1,56 @@
+"""``pipeline.eri.imp._sql`` on PostgreSQL (psycopg 3): the checks of tests/sql_layer_checks.py.
+
+Same checks as on SQLite and MariaDB; what differs here is the server: ``ON CONFLICT DO UPDATE``,
+``INSERT ... RETURNING`` for the new row's id (psycopg has no ``lastrowid`` for it), ``timestamptz``
+columns, and a transaction that a failed statement aborts unless a savepoint surrounds it (the
+duplicate-insert check runs inside ``transaction.atomic`` and goes on using the transaction).
+Collected only in a PostgreSQL session (``make integration-postgres``).
+"""
+
+import uuid
+
+import pytest
+
+from tests.sql_layer_checks import CHECKS, cleanup
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def postgres(it_session):
+    """Django's connection to the session database, outside any transaction."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    assert connection.vendor == "postgresql"
+    assert not connection.in_atomic_block
+    return connection
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__.removeprefix("check_"))
+def test_sql_layer(check, postgres):
+    prefix = f"sq{uuid.uuid4().hex[:8]}"
+    try:
+        check(prefix)
+    finally:
+        cleanup(prefix)
+
+
+def test_a_conflicting_insert_leaves_the_transaction_usable(postgres):
+    """A unique conflict inside a transaction: None back, and the transaction goes on and commits."""
+    from django.db import transaction
+
+    from pipeline.eri.imp import _sql
+    from pipeline.eri.models import State
+
+    prefix = f"sq{uuid.uuid4().hex[:8]}"
+    row = {"node_id": f"{prefix}n", "name": "READY", "version": f"{prefix}v1"}
+    try:
+        with transaction.atomic():
+            first = _sql.insert(State, row)
+            assert _sql.insert(State, {**row, "name": "RUNNING"}) is None
+            _sql.update(State, {"node_id": row["node_id"]}, {"name": "FINISHED"})
+        assert isinstance(first, int)
+        assert State.objects.get(node_id=row["node_id"]).name == "FINISHED"
+    finally:
+        cleanup(prefix)
