@@ -2,7 +2,8 @@
 
 The plain SQL replaces ORM calls on the hot path, so it has to behave like them on SQLite (the unit
 suite, tests/django/test_sql_layer.py), on MariaDB (tests/integration/test_sql_layer_mariadb.py) and on
-PostgreSQL (tests/integration/test_sql_layer_postgres.py) alike; sharing the check bodies keeps the runs from drifting apart.
+PostgreSQL (tests/integration/test_sql_layer_postgres.py) alike; sharing the check bodies keeps the runs
+from drifting apart.
 
 Every check takes a short ``prefix`` that all the keys it writes start with: the MariaDB session database
 is shared by the whole integration run, and :func:`cleanup` deletes exactly those rows afterwards.

@@ -2,10 +2,11 @@
 
 ``BAMBOO_IT_DB=postgres`` runs the session on PostgreSQL (``BAMBOO_IT_POSTGRES``, the role that
 ``scripts/postgres-setup.sql`` creates) instead of MariaDB (``BAMBOO_IT_MYSQL``): ``make
-integration-postgres``. One :class:`Session` per pytest process owns a dedicated database ``bamboo_test_<pid>_<hex>`` and a
-RabbitMQ virtual host of the same name, so messages and rows of other runs can never interfere; both
-are dropped at the end. :class:`Worker` starts ``celery -A playground worker`` as a child process
-pointed at them (``BAMBOO_DB``/``BAMBOO_BROKER``), waits until it answers a ping and stops it by PID.
+integration-postgres``. One :class:`Session` per pytest process owns a dedicated database
+``bamboo_test_<pid>_<hex>`` and a RabbitMQ virtual host of the same name, so messages and rows of other
+runs can never interfere; both are dropped at the end. :class:`Worker` starts ``celery -A playground
+worker`` as a child process pointed at them (``BAMBOO_DB``/``BAMBOO_BROKER``), waits until it answers a
+ping and stops it by PID.
 
 Django in the test process is set up here, lazily, with ``playground.settings`` on the session's
 database and broker: integration tests therefore need their own pytest process (``make integration``),
@@ -88,7 +89,7 @@ def ensure_services(timeout: float = SERVICE_START_TIMEOUT) -> None:
     """Start MariaDB, PostgreSQL, RabbitMQ and Redis when they do not answer, and wait until they do.
 
     The same script as CI's (``scripts/services.sh``), pointed at ``BAMBOO_IT_MYSQL`` / ``BAMBOO_IT_AMQP``.
-    On PostgreSQL it is told to insist on PostgreSQL (and to create the role of ``scripts/postgres-setup.sql``).
+    On PostgreSQL the script must find it installed (and creates the role of ``scripts/postgres-setup.sql``).
 
     Raises:
         RuntimeError: a service did not come up in time (the script's output is in the message).
@@ -167,7 +168,7 @@ def _session_databases() -> List[str]:
 
 def _create_database(name: str) -> None:
     if DATABASE == "postgres":
-        _postgres_execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
+        _postgres_execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
     else:
         _mysql_execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
 
