@@ -16,13 +16,6 @@ from tests.integration.helpers import PROBE_IMPORTS
 _SERVER_SUFFIXES = {"mariadb": "_postgres.py", "postgres": "_mariadb.py"}
 
 
-def pytest_ignore_collect(collection_path, config):
-    # The session runs on one server (BAMBOO_IT_DB); the other server's own tests do not apply there.
-    if collection_path.name.endswith(_SERVER_SUFFIXES[DATABASE]):
-        return True
-    return None
-
-
 def pytest_addoption(parser):
     parser.addoption(
         "--heartbeat-contrast",
@@ -32,11 +25,16 @@ def pytest_addoption(parser):
     )
 
 
-def pytest_collection_modifyitems(config, items):
+def _kept(config, item) -> bool:
+    # The session runs on one server (BAMBOO_IT_DB): the other server's own tests do not apply there.
+    if item.path.name.endswith(_SERVER_SUFFIXES[DATABASE]):
+        return False
     # The contrast run is a demonstration (minutes long), not a check: collected only on request.
-    if config.getoption("--heartbeat-contrast"):
-        return
-    kept = [item for item in items if item.get_closest_marker("heartbeat_contrast") is None]
+    return config.getoption("--heartbeat-contrast") or item.get_closest_marker("heartbeat_contrast") is None
+
+
+def pytest_collection_modifyitems(config, items):
+    kept = [item for item in items if _kept(config, item)]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = kept
