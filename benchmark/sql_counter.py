@@ -55,6 +55,8 @@ def _install_psycopg() -> bool:
         return original_connect(cls, *args, **kwargs)
 
     psycopg.Connection.connect = classmethod(counted_connect)
+    # ``psycopg.connect`` (what Django's backend calls without a pool) is the original, bound at import.
+    psycopg.connect = psycopg.Connection.connect
     return True
 
 

@@ -5,9 +5,9 @@ on I/O. mysqlclient (the ``MySQLdb`` C extension) waits inside C code, so every 
 greenlet of the worker; Django's own MySQL backend opens a new connection for every task. On PostgreSQL,
 psycopg 3 waits through gevent's patched ``select`` unless it was imported before gevent patched the
 process (then it waits in C), and Django's backend opens a connection per task unless ``OPTIONS["pool"]``
-is set. Measured on
-the 17-node x 100 benchmark with one ``-c 100`` worker: 12.2 s with Django's backend on mysqlclient,
-6.1 s with ``pipeline.db.mysql`` on PyMySQL (docs/workers.md).
+is set. Measured on the 17-node x 100 benchmark with one ``-c 100`` worker: 12.2 s with Django's backend
+on mysqlclient, 6.1 s with ``pipeline.db.mysql`` on PyMySQL (docs/workers.md); the psycopg variants in
+benchmark/gevent_pg_driver.py (docs/settings.md).
 
 The same rule serves two callers: the Django system check (tag ``pipeline``; it fires in a process that
 gevent or eventlet monkey-patched) and the Celery ``celeryd_after_setup`` receiver, which logs the
