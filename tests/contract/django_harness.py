@@ -266,7 +266,7 @@ def django_sqlite_harness(request: pytest.FixtureRequest) -> Harness:
 SERVER_HARNESS = "django-postgres" if os.environ.get("BAMBOO_IT_DB") == "postgres" else "django-mariadb"
 
 
-class DjangoMariaDBHarness(_RegistryHarness):
+class DjangoServerHarness(_RegistryHarness):
     """``BambooDjangoRuntime`` on the session's MariaDB or PostgreSQL with a real gevent worker process
     (queue ``ct``)."""
 
@@ -361,7 +361,7 @@ class DjangoMariaDBHarness(_RegistryHarness):
         return True
 
 
-def django_mariadb_harness(request: pytest.FixtureRequest) -> Harness:
+def django_server_harness(request: pytest.FixtureRequest) -> Harness:
     from tests.integration.env import DjangoConfiguredElsewhere, shared_session
 
     try:
@@ -376,13 +376,13 @@ def django_mariadb_harness(request: pytest.FixtureRequest) -> Harness:
         queues,
         {"BAMBOO_CELERY_IMPORTS": "tests.integration.worker_plugins", "BAMBOO_CONTRACT_PLUGINS": "1"},
     )
-    return DjangoMariaDBHarness(worker, request.getfixturevalue("monkeypatch"), session)
+    return DjangoServerHarness(worker, request.getfixturevalue("monkeypatch"), session)
 
 
 #: ``(pytest id, factory)`` appended to ``tests.contract.conftest.HARNESS_FACTORIES``.
 DJANGO_HARNESS_FACTORIES: List[Tuple[str, Callable[[pytest.FixtureRequest], Harness]]] = [
     ("django-sqlite", django_sqlite_harness),
-    (SERVER_HARNESS, django_mariadb_harness),
+    (SERVER_HARNESS, django_server_harness),
 ]
 #: Marks of those parameters: real services and workers only run with ``-m integration``.
 DJANGO_HARNESS_MARKS: Dict[str, Any] = {
