@@ -3,7 +3,8 @@
 Same checks as on SQLite and MariaDB; what differs here is the server: ``ON CONFLICT DO UPDATE``,
 ``INSERT ... RETURNING`` for the new row's id (psycopg has no ``lastrowid`` for it), ``timestamptz``
 columns, and a transaction that a failed statement aborts unless a savepoint surrounds it (the
-duplicate-insert check runs inside ``transaction.atomic`` and goes on using the transaction).
+duplicate-insert check runs inside ``transaction.atomic`` and goes on using the transaction), and text
+that cannot hold NUL (node log lines).
 Collected only in a PostgreSQL session (``make integration-postgres``).
 """
 
@@ -53,4 +54,27 @@ def test_a_conflicting_insert_leaves_the_transaction_usable(postgres):
         assert isinstance(first, int)
         assert State.objects.get(node_id=row["node_id"]).name == "FINISHED"
     finally:
+        cleanup(prefix)
+
+
+def test_a_node_log_line_with_nul_is_stored_and_leaves_the_transaction_usable(postgres):
+    """PostgreSQL rejects NUL in text: the node log handler (playground ``LOGGING``) stores it escaped, and
+    the step's transaction (which a failed INSERT would abort) goes on and commits."""
+    from django.db import transaction
+
+    from pipeline.eri.log import get_logger
+    from pipeline.eri.models import LogEntry, State
+
+    prefix = f"sq{uuid.uuid4().hex[:8]}"
+    node_id = f"{prefix}n"
+    try:
+        with transaction.atomic():
+            get_logger(node_id, 1, "v1").warning("before\x00after")
+            State.objects.create(node_id=node_id, name="RUNNING", version=f"{prefix}v1")
+        assert list(LogEntry.objects.filter(node_id=node_id).values_list("message", flat=True)) == [
+            "before\\x00after"
+        ]
+        assert State.objects.filter(node_id=node_id).exists()
+    finally:
+        LogEntry.objects.filter(node_id=node_id).delete()
         cleanup(prefix)
