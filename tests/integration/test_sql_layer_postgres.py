@@ -81,3 +81,20 @@ def test_a_node_log_line_with_nul_is_stored_and_leaves_the_transaction_usable(po
     finally:
         LogEntry.objects.filter(node_id=node_id).delete()
         cleanup(prefix)
+
+
+def test_insert_gets_the_new_id_from_returning_in_one_statement(postgres):
+    """No ORM fallback on PostgreSQL: one ``INSERT ... RETURNING`` outside a transaction."""
+    from django.test.utils import CaptureQueriesContext
+
+    from pipeline.eri.imp import _sql
+    from pipeline.eri.models import State
+
+    prefix = f"sq{uuid.uuid4().hex[:8]}"
+    try:
+        with CaptureQueriesContext(postgres) as captured:
+            new_id = _sql.insert(State, {"node_id": f"{prefix}n", "name": "READY", "version": f"{prefix}v"})
+        assert [query["sql"].split(" RETURNING ")[1] for query in captured.captured_queries] == ['"id"']
+        assert State.objects.get(node_id=f"{prefix}n").id == new_id
+    finally:
+        cleanup(prefix)
