@@ -33,11 +33,11 @@ unit: install
 integration: install
 	BAMBOO_INTEGRATION=1 $(BIN)/pytest tests/integration tests/contract -m integration
 
-## integration-postgres: the contract suite (django-postgres) and the worker-kill, controls, production-layout
-## and SQL-layer integration tests on PostgreSQL (scripts/postgres-setup.sql's role). Its own pytest process.
+## integration-postgres: the contract suite (django-postgres) and the worker-kill, controls, production-layout,
+## SQL-layer and deadline-pool integration tests on PostgreSQL (scripts/postgres-setup.sql's role). Its own pytest process.
 POSTGRES_TESTS := tests/contract tests/integration/test_worker_crash.py tests/integration/test_chaos_kill.py \
 	tests/integration/test_controls_e2e.py tests/integration/test_production_layout.py \
-	tests/integration/test_sql_layer_postgres.py
+	tests/integration/test_sql_layer_postgres.py tests/integration/test_deadline_pools.py
 integration-postgres: install
 	BAMBOO_INTEGRATION=1 BAMBOO_IT_DB=postgres $(BIN)/pytest $(POSTGRES_TESTS) -m integration
 
