@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MYSQL_STAMP := $(VENV)/.installed-mysql
 
-.PHONY: test lint type unit integration compat install clean
+.PHONY: test lint type unit integration integration-postgres compat install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ unit: install
 integration: install
 	BAMBOO_INTEGRATION=1 $(BIN)/pytest tests/integration tests/contract -m integration
 
+## integration-postgres: the contract suite (django-postgres) and the worker-kill, controls, production-layout,
+## SQL-layer and deadline-pool integration tests on PostgreSQL (scripts/postgres-setup.sql's role). Its own pytest process.
+POSTGRES_TESTS := tests/contract tests/integration/test_worker_crash.py tests/integration/test_chaos_kill.py \
+	tests/integration/test_controls_e2e.py tests/integration/test_production_layout.py \
+	tests/integration/test_sql_layer_postgres.py tests/integration/test_deadline_pools.py
+integration-postgres: install
+	BAMBOO_INTEGRATION=1 BAMBOO_IT_DB=postgres $(BIN)/pytest $(POSTGRES_TESTS) -m integration
+
 ## compat: an upstream-style project of ours (tests/compat) on a real gevent worker, MariaDB and RabbitMQ,
 ## with Django's own MySQL backend and mysqlclient (the [mysql] extra; its build needs libmariadb-dev).
 ## Its own pytest process: Django is configured there with that project's settings.
@@ -44,7 +52,7 @@ compat: $(MYSQL_STAMP)
 	$(BIN)/pytest tests/compat -m integration
 
 ## test: set up the virtualenv and run lint, type checks and the whole suite
-test: lint type unit integration compat
+test: lint type unit integration integration-postgres compat
 
 .PHONY: chaos
 ## chaos: the chaos suite (benchmark/README.md): faults injected into real runs, one line per scenario.

@@ -35,6 +35,10 @@ setup(
         # PyMySQL, which cooperates with gevent (measured in docs/workers.md) and needs no C headers.
         "mysql": ["mysqlclient>=2.1,<3"],
         "gevent": ["gevent>=23.9", "PyMySQL>=1.1,<2"],
+        # PostgreSQL through psycopg 3 and Django's own connection pool (OPTIONS["pool"] needs
+        # psycopg_pool); psycopg waits on gevent's patched select, so it serves gevent workers as well
+        # (docs/settings.md).
+        "postgres": ["psycopg[binary,pool]>=3.1.12,<4"],
         "dev": [
             "pytest>=8,<9",
             "pytest-django>=4.8,<5",
@@ -44,6 +48,7 @@ setup(
             "pre-commit>=3.5",
             "tox>=4",
             "PyMySQL>=1.1,<2",
+            "psycopg[binary,pool]>=3.1.12,<4",
             "gevent>=23.9",
             # The console's browser test drives Debian's chromium through its chromedriver.
             "selenium>=4.20,<5",

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from benchmark import services
 from benchmark.implementations import BENCH_DIR, IMPLEMENTATIONS, Implementation
 from benchmark.scenarios import DEFAULT_ORDER, PREPARE, SCENARIOS, Scenario
 from benchmark.services import max_connections, raise_max_connections
@@ -88,8 +89,19 @@ def run_once(implementation: Implementation, scenario: Scenario, args: argparse.
 def check_connections(args: argparse.Namespace) -> None:
     """Each gevent greenlet holds its own DB connection: make room before MariaDB refuses them mid-run.
 
-    Other clients share the server, so we keep a margin of 200 above our own worst case.
+    Other clients share the server, so we keep a margin of 200 above our own worst case. PostgreSQL's
+    ``max_connections`` only changes with a server restart: there we say when upstream (a connection per
+    busy greenlet; ours takes them from a pool of ``BAMBOO_DB_POOL_SIZE``) may run out of them.
     """
+    if services.on_postgres():
+        limit = max_connections()
+        if args.impl != "ours" and args.workers * args.concurrency + 5 > limit:
+            print(
+                f"note: PostgreSQL max_connections={limit}: upstream's {args.workers}x{args.concurrency} "
+                "greenlets may be refused connections",
+                file=sys.stderr,
+            )
+        return
     needed = args.workers * args.concurrency + 200
     if needed > max_connections():
         raise_max_connections(needed)
@@ -113,6 +125,12 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
         choices=("off", "preferred"),
         default="off",
         help="PyMySQL's TLS attempt on both sides: off (ssl_disabled, default) or the driver's default",
+    )
+    parser.add_argument(
+        "--db",
+        choices=("mariadb", "postgres"),
+        default="mariadb",
+        help="database server of both implementations: MariaDB (PyMySQL) or PostgreSQL (psycopg 3)",
     )
     parser.add_argument("--smoke", action="store_true", help="tiny in-memory run (no servers), for tox")
     args = parser.parse_args(argv)
@@ -147,6 +165,7 @@ def run_scenario(scenario: Scenario, prepared: Dict[str, Implementation], args: 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     os.environ["BAMBOO_BENCH_DRIVER_TLS"] = args.driver_tls  # read by services.db_url
+    os.environ["BAMBOO_BENCH_DB"] = args.db  # read by services
     if args.smoke:
         from benchmark.smoke import run_smoke
 

@@ -1,4 +1,8 @@
-"""MariaDB databases and RabbitMQ vhosts of the benchmark (loopback servers only)."""
+"""MariaDB or PostgreSQL databases and RabbitMQ vhosts of the benchmark (loopback servers only).
+
+``BAMBOO_BENCH_DB`` (``--db``) chooses the database server: ``mariadb`` (default) or ``postgres`` (the
+role and database of scripts/postgres-setup.sql, which scripts/services.sh creates).
+"""
 
 import os
 import subprocess
@@ -6,6 +10,7 @@ from typing import Iterable
 from urllib.parse import urlparse
 
 MYSQL_SERVER = "mysql://root:@127.0.0.1:3306"
+POSTGRES_SERVER = "postgres://bamboo:bamboo@127.0.0.1:5432"
 AMQP_SERVER = "amqp://guest:guest@127.0.0.1:5672"
 WORKER_QUEUES = ("er_execute", "er_schedule")
 
@@ -19,10 +24,32 @@ def db_url(database: str) -> str:
     encrypted either way). Upstream opens a connection per task, so with the driver's default that cost
     dwarfs the engine's own work; both sides therefore run with ``ssl_disabled`` unless
     ``BAMBOO_BENCH_DRIVER_TLS=preferred`` (``--driver-tls preferred``) asks for the driver's default.
+
+    On PostgreSQL: ``postgres://`` with psycopg's defaults.
     """
+    if on_postgres():
+        return f"{POSTGRES_SERVER}/{database}"
     if os.environ.get("BAMBOO_BENCH_DRIVER_TLS", "off") == "preferred":
         return f"{MYSQL_SERVER}/{database}"
     return f"{MYSQL_SERVER}/{database}?ssl_disabled=true"
+
+
+def on_postgres() -> bool:
+    return os.environ.get("BAMBOO_BENCH_DB", "mariadb") == "postgres"
+
+
+def _pg_connect(database: str = "bamboo"):
+    import psycopg
+
+    parsed = urlparse(POSTGRES_SERVER)
+    return psycopg.connect(
+        host=parsed.hostname,
+        port=parsed.port or 5432,
+        user=parsed.username,
+        password=parsed.password or "",
+        dbname=database,
+        autocommit=True,
+    )
 
 
 def broker_url(vhost: str) -> str:
@@ -44,6 +71,11 @@ def _connect(url: str = MYSQL_SERVER, database: str = None):
 
 
 def ensure_database(database: str) -> None:
+    if on_postgres():
+        with _pg_connect() as connection:
+            if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
+                connection.execute(f"CREATE DATABASE \"{database}\" ENCODING 'UTF8' TEMPLATE template0")
+        return
     connection = _connect()
     try:
         with connection.cursor() as cursor:
@@ -54,6 +86,14 @@ def ensure_database(database: str) -> None:
 
 def truncate_runtime_tables(database: str) -> None:
     """Empty the ``eri_*`` tables so every run starts from the same table sizes."""
+    if on_postgres():
+        with _pg_connect(database) as connection:
+            rows = connection.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'eri\\_%'"
+            ).fetchall()
+            if rows:
+                connection.execute("TRUNCATE TABLE " + ", ".join(f'"{name}"' for (name,) in rows))
+        return
     connection = _connect(database=database)
     try:
         with connection.cursor() as cursor:
@@ -66,6 +106,9 @@ def truncate_runtime_tables(database: str) -> None:
 
 
 def max_connections() -> int:
+    if on_postgres():
+        with _pg_connect() as connection:
+            return int(connection.execute("SHOW max_connections").fetchone()[0])
     connection = _connect()
     try:
         with connection.cursor() as cursor:

@@ -1,4 +1,4 @@
-"""Count the statements a process sends to MariaDB, at the PyMySQL protocol level.
+"""Count the statements a process sends to MariaDB (PyMySQL) or PostgreSQL (psycopg 3), at the driver.
 
 Both implementations talk to MariaDB through PyMySQL, and every statement — ORM queries, ``COMMIT``,
 savepoints, the ``SET ...`` of a new connection — is one ``COM_QUERY`` packet sent by
@@ -6,6 +6,10 @@ savepoints, the ``SET ...`` of a new connection — is one ``COM_QUERY`` packet 
 ``Questions`` counter would show for our processes alone, without the traffic of other clients of a
 shared server. (``_execute_command`` is PyMySQL's internal method; if it ever disappears, the counter
 stays at zero and ``install`` says so.)
+
+On PostgreSQL (``python -m benchmark --db postgres``) psycopg's ``Cursor.execute``/``executemany`` calls
+are counted, and each ``commit``/``rollback`` as two statements: psycopg sends the ``BEGIN`` of a
+transaction by itself, with the transaction's first statement.
 
 Standard library only at import time; imported as a top-level module by the driver and worker scripts.
 """
@@ -17,7 +21,46 @@ STATE: Dict[str, int] = {"statements": 0, "connects": 0, "paused": 0}
 
 
 def install() -> bool:
-    """Wrap PyMySQL's command sender once; False when PyMySQL (or the method) is not there."""
+    """Wrap the installed drivers' statement senders once; False when neither driver is there."""
+    psycopg_counted = _install_psycopg()
+    return _install_pymysql() or psycopg_counted
+
+
+def _install_psycopg() -> bool:
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    if getattr(psycopg.Cursor.execute, "bench_counted", False):
+        return True
+
+    def counting(original, weight: int):
+        def counted(self, *args, **kwargs):
+            if not STATE["paused"]:
+                STATE["statements"] += weight
+            return original(self, *args, **kwargs)
+
+        counted.bench_counted = True  # type: ignore[attr-defined]
+        return counted
+
+    psycopg.Cursor.execute = counting(psycopg.Cursor.execute, 1)
+    psycopg.Cursor.executemany = counting(psycopg.Cursor.executemany, 1)
+    psycopg.Connection.commit = counting(psycopg.Connection.commit, 2)
+    psycopg.Connection.rollback = counting(psycopg.Connection.rollback, 2)
+    original_connect = psycopg.Connection.connect.__func__
+
+    def counted_connect(cls, *args, **kwargs):
+        if not STATE["paused"]:
+            STATE["connects"] += 1
+        return original_connect(cls, *args, **kwargs)
+
+    psycopg.Connection.connect = classmethod(counted_connect)
+    # ``psycopg.connect`` (what Django's backend calls without a pool) is the original, bound at import.
+    psycopg.connect = psycopg.Connection.connect
+    return True
+
+
+def _install_pymysql() -> bool:
     try:
         from pymysql.connections import Connection
         from pymysql.constants import COMMAND

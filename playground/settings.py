@@ -2,8 +2,10 @@
 
 Configured by environment variables (read once, when Django loads this module):
 
-* ``BAMBOO_DB``: ``sqlite`` (default, file ``BAMBOO_SQLITE_PATH`` or ``db.sqlite3`` in the repository) or
-  ``mysql://user:password@host:port/name`` (MariaDB/MySQL through PyMySQL, see docs/workers.md).
+* ``BAMBOO_DB``: ``sqlite`` (default, file ``BAMBOO_SQLITE_PATH`` or ``db.sqlite3`` in the repository),
+  ``mysql://user:password@host:port/name`` (MariaDB/MySQL through PyMySQL, see docs/workers.md) or
+  ``postgres://user:password@host:port/name`` (PostgreSQL through psycopg 3 and Django's connection
+  pool, docs/settings.md). ``BAMBOO_DB_POOL_SIZE`` caps PostgreSQL's pool (default 20 per process).
 * ``BAMBOO_BROKER``: a Celery broker URL (``amqp://guest:guest@127.0.0.1:5672//``, ``redis://...``);
   default ``memory://`` (kombu's in-process transport: messages never leave the process).
 * ``BAMBOO_QUEUES``: comma-separated custom queue suffixes declared next to the default queues
@@ -108,8 +110,13 @@ def database_from_url(url: str) -> dict:
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": path, "OPTIONS": {"timeout": 30}}
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")
+    if parsed.scheme in ("postgres", "postgresql") and name:
+        return _postgres_database(parsed, name)
     if parsed.scheme not in ("mysql", "mariadb") or not name:
-        raise ValueError(f"BAMBOO_DB={url!r}: expected 'sqlite' or 'mysql://user:pass@host:port/name'")
+        raise ValueError(
+            f"BAMBOO_DB={url!r}: expected 'sqlite', 'mysql://user:pass@host:port/name' or "
+            "'postgres://user:pass@host:port/name'"
+        )
     _use_pymysql()
     return {
         # Django's MySQL backend plus a per-process connection pool (pipeline/db/mysql/base.py).
@@ -131,6 +138,34 @@ def database_from_url(url: str) -> dict:
             **_driver_options(parsed.query),
         },
         "TEST": {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"},
+    }
+
+
+def _postgres_database(parsed, name: str) -> dict:
+    """PostgreSQL through psycopg 3 with Django's own connection pool (``OPTIONS["pool"]``, psycopg_pool).
+
+    The pool plays the part ``pipeline.db.mysql`` plays on MariaDB: Celery's Django fix-up "closes" the
+    connection after each task, which hands it back, and the next task (any greenlet) takes it already
+    set up. Django refuses a pool with persistent connections, so ``CONN_MAX_AGE`` stays 0. The pool is
+    capped (``BAMBOO_DB_POOL_SIZE``, default 20) because PostgreSQL has a process per connection and
+    100 connections in all by default: a gevent worker's greenlets beyond the cap wait their turn, without
+    blocking the others (psycopg waits on gevent's patched ``select``, docs/settings.md).
+    """
+    # READ COMMITTED, which workers polling rows that other workers change need, is PostgreSQL's default.
+    options: dict = _driver_options(parsed.query)
+    if os.environ.get("BAMBOO_DB_POOL", "1") != "0":
+        size = int(os.environ.get("BAMBOO_DB_POOL_SIZE", "20"))
+        # Idle connections beyond min_size close after a minute: an idle worker keeps two.
+        options["pool"] = {"min_size": min(2, size), "max_size": size, "max_idle": 60, "timeout": 60}
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": unquote(parsed.username or "postgres"),
+        "PASSWORD": unquote(parsed.password or ""),
+        "HOST": parsed.hostname or "127.0.0.1",
+        "PORT": str(parsed.port or 5432),
+        "CONN_MAX_AGE": 0,
+        "OPTIONS": options,
     }
 
 

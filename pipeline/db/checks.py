@@ -2,9 +2,12 @@
 
 A green pool (``celery worker -P gevent``) runs its tasks as greenlets that take turns while one waits
 on I/O. mysqlclient (the ``MySQLdb`` C extension) waits inside C code, so every query blocks every
-greenlet of the worker; Django's own MySQL backend opens a new connection for every task. Measured on
-the 17-node x 100 benchmark with one ``-c 100`` worker: 12.2 s with Django's backend on mysqlclient,
-6.1 s with ``pipeline.db.mysql`` on PyMySQL (docs/workers.md).
+greenlet of the worker; Django's own MySQL backend opens a new connection for every task. On PostgreSQL,
+psycopg 3 waits through gevent's patched ``select`` unless it was imported before gevent patched the
+process (then it waits in C), and Django's backend opens a connection per task unless ``OPTIONS["pool"]``
+is set. Measured on the 17-node x 100 benchmark with one ``-c 100`` worker: 12.2 s with Django's backend
+on mysqlclient, 6.1 s with ``pipeline.db.mysql`` on PyMySQL (docs/workers.md); the psycopg variants in
+benchmark/gevent_pg_driver.py (docs/settings.md).
 
 The same rule serves two callers: the Django system check (tag ``pipeline``; it fires in a process that
 gevent or eventlet monkey-patched) and the Celery ``celeryd_after_setup`` receiver, which logs the
@@ -23,8 +26,10 @@ logger = logging.getLogger(__name__)
 
 TAG = "pipeline"
 DOC = "docs/workers.md#gevent-and-the-database-driver"
+PG_DOC = "docs/settings.md#postgresql"
 MYSQLCLIENT_UNDER_GREEN_POOL = "pipeline.W001"
 NO_POOL_UNDER_GREEN_POOL = "pipeline.W002"
+PSYCOPG_WAITS_IN_C = "pipeline.W003"
 _GREEN_POOLS = ("gevent", "eventlet")
 _POOL_FIX = 'set "ENGINE": "pipeline.db.mysql" (a per-process connection pool)'
 _DRIVER_FIX = (
@@ -52,7 +57,42 @@ def _pooled(wrapper: type) -> bool:
     )
 
 
-def _database_warning(alias: str, wrapper: type) -> Optional[checks.Warning]:
+_PG_POOL_FIX = 'set OPTIONS["pool"] (Django\'s connection pool; the "postgres" extra installs psycopg_pool)'
+
+
+def _psycopg_waits_in_c() -> bool:
+    """Whether psycopg chose its C wait function, which gevent cannot interrupt: psycopg picks it when
+    imported before gevent patched ``select`` (benchmark/gevent_pg_driver.py)."""
+    waiting = sys.modules.get("psycopg.waiting")
+    return getattr(getattr(waiting, "wait", None), "__name__", "") == "wait_c"
+
+
+def _postgres_warning(alias: str, config: Dict[str, Any], wrapper: type) -> Optional[checks.Warning]:
+    engine = wrapper.__module__.rsplit(".", 1)[0]
+    if _psycopg_waits_in_c():
+        return checks.Warning(
+            f"{engine}: psycopg was imported before gevent patched the process and waits for the server "
+            "in C: every query blocks all the greenlets of the process.",
+            hint="let gevent patch first (`celery worker -P gevent` does) or set "
+            f"PSYCOPG_WAIT_FUNC=wait_select; see {PG_DOC}",
+            obj=f"DATABASES[{alias!r}]",
+            id=PSYCOPG_WAITS_IN_C,
+        )
+    if not (config.get("OPTIONS") or {}).get("pool"):
+        return checks.Warning(
+            f"{engine} in a gevent/eventlet worker: every task opens a new database connection.",
+            hint=f"{_PG_POOL_FIX}; see {PG_DOC}",
+            obj=f"DATABASES[{alias!r}]",
+            id=NO_POOL_UNDER_GREEN_POOL,
+        )
+    return None
+
+
+def _database_warning(
+    alias: str, wrapper: type, config: Optional[Dict[str, Any]] = None
+) -> Optional[checks.Warning]:
+    if getattr(wrapper, "vendor", None) == "postgresql":
+        return _postgres_warning(alias, config or {}, wrapper)
     if getattr(wrapper, "vendor", None) != "mysql":
         return None
     engine = wrapper.__module__.rsplit(".", 1)[0]
@@ -80,7 +120,7 @@ def green_pool_database_warnings() -> List[checks.Warning]:
     found = []
     for alias, config in settings.DATABASES.items():
         wrapper = _backend_wrapper(config)
-        warning = _database_warning(alias, wrapper) if wrapper is not None else None
+        warning = _database_warning(alias, wrapper, config) if wrapper is not None else None
         if warning is not None and warning.id not in silenced:
             found.append(warning)
     return found

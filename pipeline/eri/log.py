@@ -24,16 +24,31 @@ def get_logger(node_id: str, loop: int, version: str) -> logging.LoggerAdapter:
 
 
 def _save(record: logging.LogRecord, node_id: str, loop: Any, version: Optional[str], message: str) -> None:
+    from django.db import connections, transaction
+
     from pipeline.eri.models import LogEntry
 
-    LogEntry.objects.create(
-        node_id=node_id,
-        loop=int(loop) if loop is not None else 1,
-        version=version or "",
-        logger_name=record.name[:128],
-        level_name=record.levelname[:32],
-        message=message,
-    )
+    fields = {
+        "node_id": node_id,
+        "loop": int(loop) if loop is not None else 1,
+        "version": version or "",
+        "logger_name": record.name[:128],
+        "level_name": record.levelname[:32],
+        "message": message,
+    }
+    connection = connections[LogEntry.objects.db]
+    if connection.vendor != "postgresql":
+        LogEntry.objects.create(**fields)
+        return
+    # PostgreSQL's text type rejects NUL: written as the visible ``\x00`` instead of losing the line.
+    fields["message"] = message.replace("\x00", "\\x00")
+    if not connection.in_atomic_block:
+        LogEntry.objects.create(**fields)
+        return
+    # A failed statement aborts a PostgreSQL transaction: a log line that cannot be stored must not take
+    # the step that logged it down with it (the handlers swallow the error), hence the savepoint.
+    with transaction.atomic(using=connection.alias):
+        LogEntry.objects.create(**fields)
 
 
 class ERINodeLogHandler(logging.Handler):

@@ -6,7 +6,8 @@
   calling the real Celery task (``pipeline.eri.celery.tasks.execute/schedule``) in the test's thread,
   in order of due time on a virtual clock. Like the synchronous in-memory harness it is deterministic:
   nothing runs between two pumps, and ``advance`` moves the clock.
-* ``django-mariadb`` (marked ``integration``): Django on the integration session's MariaDB database
+* ``django-mariadb`` (marked ``integration``), or ``django-postgres`` when the integration session runs on
+  PostgreSQL (``BAMBOO_IT_DB=postgres``, ``make integration-postgres``): Django on the session's database
   (``tests.integration.env``); tasks run in a real ``celery -A playground worker -P gevent`` process on
   the queue ``ct``, which imports the suite's plugins (``BAMBOO_CONTRACT_PLUGINS=1``). Waiting polls the
   database; ``run_until_idle`` waits until the worker has no task running, reserved or scheduled and
@@ -260,11 +261,16 @@ def django_sqlite_harness(request: pytest.FixtureRequest) -> Harness:
     return DjangoSQLiteHarness(request.getfixturevalue("monkeypatch"))
 
 
-# --------------------------------------------------------------------------------------- MariaDB
-class DjangoMariaDBHarness(_RegistryHarness):
-    """``BambooDjangoRuntime`` on MariaDB with a real gevent worker process (queue ``ct``)."""
+# ----------------------------------------------------------------------------- MariaDB / PostgreSQL
+#: The pytest id of the worker-backed harness: the integration session's database server.
+SERVER_HARNESS = "django-postgres" if os.environ.get("BAMBOO_IT_DB") == "postgres" else "django-mariadb"
 
-    name = "django-mariadb"
+
+class DjangoServerHarness(_RegistryHarness):
+    """``BambooDjangoRuntime`` on the session's MariaDB or PostgreSQL with a real gevent worker process
+    (queue ``ct``)."""
+
+    name = SERVER_HARNESS
     poll_interval = 0.05
     queue = CONTRACT_QUEUE
     #: Seconds the worker and queues must stay idle, twice in a row, to call the runtime idle.
@@ -355,13 +361,13 @@ class DjangoMariaDBHarness(_RegistryHarness):
         return True
 
 
-def django_mariadb_harness(request: pytest.FixtureRequest) -> Harness:
+def django_server_harness(request: pytest.FixtureRequest) -> Harness:
     from tests.integration.env import DjangoConfiguredElsewhere, shared_session
 
     try:
         session = shared_session(request.config)
     except DjangoConfiguredElsewhere as err:
-        pytest.skip(f"django-mariadb: {err}")
+        pytest.skip(f"{SERVER_HARNESS}: {err}")
     queues = [f"er_execute_{CONTRACT_QUEUE}", f"er_schedule_{CONTRACT_QUEUE}"]
     worker = session.worker(
         "contract",
@@ -370,16 +376,16 @@ def django_mariadb_harness(request: pytest.FixtureRequest) -> Harness:
         queues,
         {"BAMBOO_CELERY_IMPORTS": "tests.integration.worker_plugins", "BAMBOO_CONTRACT_PLUGINS": "1"},
     )
-    return DjangoMariaDBHarness(worker, request.getfixturevalue("monkeypatch"), session)
+    return DjangoServerHarness(worker, request.getfixturevalue("monkeypatch"), session)
 
 
 #: ``(pytest id, factory)`` appended to ``tests.contract.conftest.HARNESS_FACTORIES``.
 DJANGO_HARNESS_FACTORIES: List[Tuple[str, Callable[[pytest.FixtureRequest], Harness]]] = [
     ("django-sqlite", django_sqlite_harness),
-    ("django-mariadb", django_mariadb_harness),
+    (SERVER_HARNESS, django_server_harness),
 ]
 #: Marks of those parameters: real services and workers only run with ``-m integration``.
 DJANGO_HARNESS_MARKS: Dict[str, Any] = {
     "django-sqlite": pytest.mark.django_db(transaction=True),
-    "django-mariadb": pytest.mark.integration,
+    SERVER_HARNESS: pytest.mark.integration,
 }

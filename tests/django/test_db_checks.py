@@ -26,6 +26,8 @@ SQLITE = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
 MYSQLCLIENT = {"ENGINE": "tests.django.mysqlclient_engine", "NAME": "x"}
 DJANGO_MYSQL = {"ENGINE": "django.db.backends.mysql", "NAME": "x"}
 POOLED_MYSQL = {"ENGINE": "pipeline.db.mysql", "NAME": "x"}
+POSTGRES = {"ENGINE": "django.db.backends.postgresql", "NAME": "x"}
+POOLED_POSTGRES = {**POSTGRES, "OPTIONS": {"pool": {"max_size": 20}}}
 
 # The checks read DATABASES only; no connection is made through the overridden entries.
 pytestmark = pytest.mark.filterwarnings("ignore:Overriding setting DATABASES:UserWarning")
@@ -212,5 +214,43 @@ def test_system_check_reports_in_a_gevent_patched_process(database, expected):
         assert (
             f"DATABASES['reports']: ({expected}) tests.django.mysqlclient_engine on the mysqlclient" in output
         )
+    else:
+        assert "pipeline.W0" not in output
+
+
+def test_psycopg_imported_before_gevent_waits_in_c_and_is_warned_about():
+    """This process imported psycopg unpatched (as a project importing it before gevent would)."""
+    import psycopg  # noqa: F401 - what the check looks at
+
+    (warning,) = _warnings({"default": POOLED_POSTGRES})
+
+    assert (warning.id, warning.obj) == ("pipeline.W003", "DATABASES['default']")
+    assert "every query blocks all the greenlets" in warning.msg
+    assert "PSYCOPG_WAIT_FUNC=wait_select" in warning.hint
+    assert warning.hint.endswith("see docs/settings.md#postgresql")
+
+
+@pytest.mark.parametrize(
+    "database,expected", [(POSTGRES, "pipeline.W002"), (POOLED_POSTGRES, None)], ids=["no-pool", "pool"]
+)
+def test_postgres_in_a_gevent_patched_process(database, expected):
+    """psycopg imported after gevent patched the process cooperates: only a missing pool is reported."""
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        [sys.executable, "-c", _PATCHED_CHECK, json.dumps(database)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert "pipeline.W003" not in output
+    if expected:
+        assert f"DATABASES['reports']: ({expected}) django.db.backends.postgresql in a gevent" in output
+        assert 'OPTIONS["pool"]' in output
     else:
         assert "pipeline.W0" not in output

@@ -74,9 +74,10 @@ def _state_row(node_id: str) -> dict:
     return {"node_id": node_id, "name": "READY", "version": "v1", "root_id": "r", "parent_id": "p"}
 
 
-def test_insert_without_lastrowid_takes_the_orm_path(transactional_db, monkeypatch):
-    """psycopg leaves ``cursor.lastrowid`` empty: the id must come from the ORM, conflicts still give None."""
-    monkeypatch.setattr(_sql, "_LASTROWID_VENDORS", ())
+def test_insert_on_a_backend_without_plain_sql_takes_the_orm_path(transactional_db, monkeypatch):
+    """A backend this module writes no INSERT for: the id comes from the ORM, conflicts still give None.
+    (PostgreSQL's ``INSERT ... RETURNING`` is checked by tests/integration/test_sql_layer_postgres.py.)"""
+    monkeypatch.setattr(_sql, "_INSERT_VENDORS", ())
     new_id = _sql.insert(State, _state_row("orm-path"))
     assert new_id == State.objects.get(node_id="orm-path").pk
     assert _sql.insert(State, _state_row("orm-path")) is None

@@ -13,8 +13,11 @@ The browser tests' fixtures (``chromium_installed``, ``console_url``, ``browser`
 import pytest
 
 from tests.integration.browser import browser, chromium_installed, console_url  # noqa: F401 - fixtures
-from tests.integration.env import DjangoConfiguredElsewhere, Worker, shared_session
+from tests.integration.env import DATABASE, DjangoConfiguredElsewhere, Worker, shared_session
 from tests.integration.helpers import PROBE_IMPORTS
+
+#: Modules about one database server, by file-name suffix: collected only in a session on that server.
+_SERVER_SUFFIXES = {"mariadb": "_postgres.py", "postgres": "_mariadb.py"}
 
 
 def pytest_addoption(parser):
@@ -26,11 +29,16 @@ def pytest_addoption(parser):
     )
 
 
-def pytest_collection_modifyitems(config, items):
+def _kept(config, item) -> bool:
+    # The session runs on one server (BAMBOO_IT_DB): the other server's own tests do not apply there.
+    if item.path.name.endswith(_SERVER_SUFFIXES[DATABASE]):
+        return False
     # The contrast run is a demonstration (minutes long), not a check: collected only on request.
-    if config.getoption("--heartbeat-contrast"):
-        return
-    kept = [item for item in items if item.get_closest_marker("heartbeat_contrast") is None]
+    return config.getoption("--heartbeat-contrast") or item.get_closest_marker("heartbeat_contrast") is None
+
+
+def pytest_collection_modifyitems(config, items):
+    kept = [item for item in items if _kept(config, item)]
     if len(kept) != len(items):
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = kept

@@ -1,9 +1,12 @@
-"""The integration environment: real MariaDB, RabbitMQ and Celery worker processes.
+"""The integration environment: real MariaDB (or PostgreSQL), RabbitMQ and Celery worker processes.
 
-One :class:`Session` per pytest process owns a dedicated database ``bamboo_test_<pid>_<hex>`` and a
-RabbitMQ virtual host of the same name, so messages and rows of other runs can never interfere; both
-are dropped at the end. :class:`Worker` starts ``celery -A playground worker`` as a child process
-pointed at them (``BAMBOO_DB``/``BAMBOO_BROKER``), waits until it answers a ping and stops it by PID.
+``BAMBOO_IT_DB=postgres`` runs the session on PostgreSQL (``BAMBOO_IT_POSTGRES``, the role that
+``scripts/postgres-setup.sql`` creates) instead of MariaDB (``BAMBOO_IT_MYSQL``): ``make
+integration-postgres``. One :class:`Session` per pytest process owns a dedicated database
+``bamboo_test_<pid>_<hex>`` and a RabbitMQ virtual host of the same name, so messages and rows of other
+runs can never interfere; both are dropped at the end. :class:`Worker` starts ``celery -A playground
+worker`` as a child process pointed at them (``BAMBOO_DB``/``BAMBOO_BROKER``), waits until it answers a
+ping and stops it by PID.
 
 Django in the test process is set up here, lazily, with ``playground.settings`` on the session's
 database and broker: integration tests therefore need their own pytest process (``make integration``),
@@ -26,6 +29,11 @@ from urllib.parse import urlparse
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MYSQL_URL = os.environ.get("BAMBOO_IT_MYSQL", "mysql://root@127.0.0.1:3306")
+POSTGRES_URL = os.environ.get("BAMBOO_IT_POSTGRES", "postgres://bamboo:bamboo@127.0.0.1:5432")
+#: The session's database server: ``mariadb`` (default) or ``postgres``.
+DATABASE = os.environ.get("BAMBOO_IT_DB", "mariadb")
+if DATABASE not in ("mariadb", "postgres"):
+    raise ValueError(f"BAMBOO_IT_DB={DATABASE!r}: expected 'mariadb' or 'postgres'")
 AMQP_URL = os.environ.get("BAMBOO_IT_AMQP", "amqp://guest:guest@127.0.0.1:5672")
 REDIS_URL = os.environ.get("BAMBOO_IT_REDIS", "redis://127.0.0.1:6379/0")
 SERVICE_START_TIMEOUT = float(os.environ.get("BAMBOO_IT_SERVICE_TIMEOUT", "120"))
@@ -79,9 +87,10 @@ SERVICES_SCRIPT = REPO_ROOT / "scripts" / "services.sh"
 
 
 def ensure_services(timeout: float = SERVICE_START_TIMEOUT) -> None:
-    """Start MariaDB and RabbitMQ when they do not answer, and wait until they do.
+    """Start MariaDB, PostgreSQL, RabbitMQ and Redis when they do not answer, and wait until they do.
 
     The same script as CI's (``scripts/services.sh``), pointed at ``BAMBOO_IT_MYSQL`` / ``BAMBOO_IT_AMQP``.
+    On PostgreSQL the script must find it installed (and creates the role of ``scripts/postgres-setup.sql``).
 
     Raises:
         RuntimeError: a service did not come up in time (the script's output is in the message).
@@ -98,6 +107,7 @@ def ensure_services(timeout: float = SERVICE_START_TIMEOUT) -> None:
         REDIS_HOST=redis.hostname or "127.0.0.1",
         REDIS_PORT=str(redis.port or 6379),
         BAMBOO_SERVICE_TIMEOUT=str(int(timeout)),
+        BAMBOO_REQUIRE_POSTGRES="1" if DATABASE == "postgres" else "0",
     )
     completed = subprocess.run(
         ["bash", str(SERVICES_SCRIPT)], env=env, capture_output=True, text=True, timeout=timeout * 2 + 60
@@ -131,6 +141,47 @@ def _mysql_execute(sql: str) -> List[tuple]:
         connection.close()
 
 
+def _postgres_execute(sql: str) -> List[tuple]:
+    """One statement on the ``postgres`` maintenance database as the integration role (autocommit)."""
+    import psycopg
+
+    parsed = urlparse(POSTGRES_URL)
+    with psycopg.connect(
+        host=parsed.hostname or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "bamboo",
+        password=parsed.password or "",
+        dbname="postgres",
+        connect_timeout=3,
+        autocommit=True,
+    ) as connection:
+        cursor = connection.execute(sql)
+        return list(cursor.fetchall()) if cursor.description else []
+
+
+def _session_databases() -> List[str]:
+    if DATABASE == "postgres":
+        rows = _postgres_execute("SELECT datname FROM pg_database WHERE datname LIKE 'bamboo\\_test\\_%'")
+    else:
+        rows = _mysql_execute("SHOW DATABASES LIKE 'bamboo\\_test\\_%'")
+    return [name for (name,) in rows]
+
+
+def _create_database(name: str) -> None:
+    if DATABASE == "postgres":
+        _postgres_execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+    else:
+        _mysql_execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+
+
+def _drop_database(name: str) -> None:
+    if DATABASE == "postgres":
+        # FORCE: a worker killed by a test may leave a backend behind for a moment.
+        _postgres_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        _mysql_execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
 def _rabbitmqctl(*args: str) -> str:
     result = subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=120)
     if result.returncode != 0:
@@ -155,9 +206,9 @@ def _stale(name: str) -> bool:
 
 def drop_stale_sessions() -> None:
     """Drop databases and vhosts left by integration sessions whose process no longer exists."""
-    for (name,) in _mysql_execute("SHOW DATABASES LIKE 'bamboo\\_test\\_%'"):
+    for name in _session_databases():
         if _stale(name):
-            _mysql_execute(f"DROP DATABASE IF EXISTS `{name}`")
+            _drop_database(name)
     for name in _rabbitmqctl("list_vhosts", "name").split():
         if _stale(name):
             _rabbitmqctl("delete_vhost", name)
@@ -186,7 +237,7 @@ class Session:
 
     @property
     def db_url(self) -> str:
-        return f"{MYSQL_URL}/{self.name}"
+        return f"{POSTGRES_URL if DATABASE == 'postgres' else MYSQL_URL}/{self.name}"
 
     @property
     def broker_url(self) -> str:
@@ -215,7 +266,7 @@ class Session:
         """Create the database and vhost, set Django up on them here and migrate."""
         self.probe_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        _mysql_execute(f"CREATE DATABASE `{self.name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        _create_database(self.name)
         _rabbitmqctl("add_vhost", self.name)
         _rabbitmqctl(
             "set_permissions", "-p", self.name, urlparse(AMQP_URL).username or "guest", ".*", ".*", ".*"
@@ -236,7 +287,7 @@ class Session:
         from django.db import connections
 
         connections.close_all()
-        _mysql_execute(f"DROP DATABASE IF EXISTS `{self.name}`")
+        _drop_database(self.name)
         _rabbitmqctl("delete_vhost", self.name)
         shutil.rmtree(self.probe_dir, ignore_errors=True)
 

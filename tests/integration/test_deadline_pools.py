@@ -1,6 +1,7 @@
-"""The deadline pool rules (tests/deadlines/pool_contract.py) on a real Redis and on MariaDB.
+"""The deadline pool rules (tests/deadlines/pool_contract.py) on a real Redis and on the session's database
+(MariaDB, or PostgreSQL in ``make integration-postgres``).
 
-Redis: keys under this session's prefix (removed afterwards). MariaDB: the session database's
+Redis: keys under this session's prefix (removed afterwards). Database: the session database's
 ``TimerEventDeadline`` table, emptied around each check; claims race over real connections.
 """
 
@@ -13,7 +14,7 @@ from tests.deadlines.pool_contract import CHECKS
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(params=["redis", "mariadb"])
+@pytest.fixture(params=["redis", "database"])
 def pool(request, it_session):
     from django.conf import settings
 

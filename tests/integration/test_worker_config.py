@@ -65,7 +65,29 @@ def test_mysql_url_selects_the_mysql_backend_on_pymysql(playground_settings):
     assert MySQLdb.__name__ == "pymysql"
 
 
-@pytest.mark.parametrize("url", ["postgres://x@h/db", "mysql://root@127.0.0.1:3306/", "nonsense"])
+def test_postgres_url_selects_django_postgres_backend_with_its_pool(playground_settings, monkeypatch):
+    monkeypatch.setenv("BAMBOO_DB_POOL_SIZE", "7")
+    database = playground_settings.database_from_url("postgres://bamboo:p%40ss@db.local:5433/bamboo_x")
+    assert (database["ENGINE"], database["NAME"], database["USER"], database["PASSWORD"]) == (
+        "django.db.backends.postgresql",
+        "bamboo_x",
+        "bamboo",
+        "p@ss",
+    )
+    assert (database["HOST"], database["PORT"], database["CONN_MAX_AGE"]) == ("db.local", "5433", 0)
+    assert database["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 7, "max_idle": 60, "timeout": 60}
+
+
+def test_postgres_without_the_pool_and_with_driver_options(playground_settings, monkeypatch):
+    monkeypatch.setenv("BAMBOO_DB_POOL", "0")
+    database = playground_settings.database_from_url("postgresql://u@h/db?connect_timeout=5&sslmode=disable")
+    assert database["OPTIONS"] == {"connect_timeout": 5, "sslmode": "disable"}
+    assert (database["USER"], database["PORT"]) == ("u", "5432")
+
+
+@pytest.mark.parametrize(
+    "url", ["postgres://x@h/", "mysql://root@127.0.0.1:3306/", "mariadb://x@h", "redis://h/db", "nonsense"]
+)
 def test_bad_database_url_is_refused_with_its_value(playground_settings, url):
     with pytest.raises(ValueError, match="BAMBOO_DB"):
         playground_settings.database_from_url(url)

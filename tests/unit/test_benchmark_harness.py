@@ -6,8 +6,8 @@ keep the parts that decide *what* is measured honest without them.
 
 import pytest
 
-from benchmark import services
-from benchmark.cli import result_line
+from benchmark import services, upstream_project
+from benchmark.cli import parse_args, result_line
 from benchmark.implementations import ours, upstream
 from benchmark.workers import combine
 
@@ -20,6 +20,31 @@ def test_both_sides_connect_without_the_tls_attempt_by_default(monkeypatch):
 def test_driver_tls_preferred_keeps_the_drivers_default(monkeypatch):
     monkeypatch.setenv("BAMBOO_BENCH_DRIVER_TLS", "preferred")
     assert services.db_url("bamboo_bench_x").endswith("/bamboo_bench_x")
+
+
+def test_db_postgres_points_both_sides_at_postgresql(monkeypatch):
+    assert parse_args([]).db == "mariadb"
+    assert parse_args(["--db", "postgres"]).db == "postgres"
+    monkeypatch.setenv("BAMBOO_BENCH_DB", "postgres")
+    for factory in (ours, upstream):
+        implementation = factory()
+        assert implementation.env()["BAMBOO_DB"] == f"{services.POSTGRES_SERVER}/{implementation.database}"
+
+
+@pytest.mark.parametrize(
+    "url,engine,port",
+    [
+        ("postgres://bamboo:bamboo@127.0.0.1:5432/bench_x", "django.db.backends.postgresql", 5432),
+        ("mysql://root:@127.0.0.1:3306/bench_x?ssl_disabled=true", "django.db.backends.mysql", 3306),
+    ],
+)
+def test_the_upstream_project_settings_follow_the_database_url(monkeypatch, url, engine, port):
+    monkeypatch.setenv("BAMBOO_DB", url)
+    monkeypatch.setenv("BAMBOO_BROKER", "memory://")
+    namespace: dict = {}
+    exec(compile(upstream_project._SETTINGS, "bench_upstream/settings.py", "exec"), namespace)
+    database = namespace["DATABASES"]["default"]
+    assert (database["ENGINE"], database["NAME"], database["PORT"]) == (engine, "bench_x", port)
 
 
 @pytest.mark.parametrize("factory", [ours, upstream])

@@ -35,7 +35,7 @@ from datetime import timedelta
 from typing import Any, Callable, Dict, List, Optional
 
 from celery import bootsteps, signals
-from django.db import IntegrityError, close_old_connections, connections
+from django.db import IntegrityError, close_old_connections, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -160,7 +160,10 @@ def take_lease(name: str, holder: str, seconds: float) -> bool:
     if MaintenanceLease.objects.filter(free, name=name).update(holder=holder, until=until):
         return True
     try:
-        MaintenanceLease.objects.create(name=name, holder=holder, until=until)
+        # A savepoint when a caller's transaction surrounds this: PostgreSQL aborts the whole transaction
+        # on the conflict otherwise.
+        with transaction.atomic():
+            MaintenanceLease.objects.create(name=name, holder=holder, until=until)
     except IntegrityError:  # held by another worker
         return False
     return True

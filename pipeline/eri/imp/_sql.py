@@ -77,20 +77,26 @@ def insert(model: Type[models.Model], row: Dict[str, Any], may_conflict: bool = 
     """
     db = _db()
     row = _completed(model, row)
-    if db.vendor not in _LASTROWID_VENDORS:
+    if db.vendor not in _INSERT_VENDORS:
         return _insert_with_orm(model, row)
     sql = _insert_sql_for(db.vendor, model, tuple(row))  # type: ignore[arg-type]
+    if db.vendor == "postgresql":  # psycopg has no ``lastrowid`` for the new row: the statement returns it
+        sql += f" RETURNING {_column(model, model._meta.pk.name)}"
     params = [_adapt(db, value) for value in row.values()]
     try:
         if db.in_atomic_block and may_conflict:
             with transaction.atomic(), db.cursor() as cursor:
                 cursor.execute(sql, params)
-                return cursor.lastrowid
+                return _new_id(db, cursor)
         with db.cursor() as cursor:
             cursor.execute(sql, params)
-            return cursor.lastrowid
+            return _new_id(db, cursor)
     except IntegrityError:
         return None
+
+
+def _new_id(db: Any, cursor: Any) -> int:
+    return cursor.fetchone()[0] if db.vendor == "postgresql" else cursor.lastrowid
 
 
 def insert_new(model: Type[models.Model], row: Dict[str, Any]) -> None:
@@ -118,7 +124,7 @@ def delete_in(model: Type[models.Model], column: str, values: Sequence[Any]) -> 
 
 
 def _insert_with_orm(model: Type[models.Model], row: Dict[str, Any]) -> Optional[int]:
-    # Drivers without ``cursor.lastrowid`` for the new row (psycopg): the ORM knows how to get it back.
+    # Backends this module writes no INSERT for: the ORM knows how to get the new row's id back.
     try:
         if _db().in_atomic_block:
             with transaction.atomic():
@@ -206,7 +212,7 @@ def _defaults(model: Type[models.Model], present: Tuple[str, ...]) -> Tuple[Tupl
 
 
 _UPSERT_VENDORS = ("mysql", "sqlite", "postgresql")
-_LASTROWID_VENDORS = ("mysql", "sqlite")
+_INSERT_VENDORS = ("mysql", "sqlite", "postgresql")
 
 
 def _db() -> Any:
@@ -243,7 +249,7 @@ def _where(model: Type[models.Model], names: Tuple[str, ...]) -> str:
     return " AND ".join(f"{_column(model, name)} = %s" for name in names)
 
 
-# Caches are per connection vendor as well: quoting differs between MySQL and SQLite.
+# Caches are per connection vendor as well: quoting differs between MySQL and SQLite/PostgreSQL.
 
 
 @lru_cache(maxsize=256)
