@@ -87,7 +87,8 @@ class DatabaseWrapper(mysql_base.DatabaseWrapper):
             return False
         if not getattr(connection, "open", True):
             return False
-        if self.get_autocommit() != self.settings_dict["AUTOCOMMIT"]:
+        # the attribute, not get_autocommit(): the connection is open, nothing to ensure
+        if self.autocommit != self.settings_dict["AUTOCOMMIT"]:
             return False
         return not getattr(connection, "server_status", 0) & _SERVER_STATUS_IN_TRANS
 
