@@ -1,8 +1,9 @@
 """Message fencing on every runtime: with ``FENCE_EMIT_ENABLED`` and ``FENCE_ENFORCE`` on, ordinary runs
 (forks, subprocesses, polls, callbacks, retries, pause and resume) lose no message.
 
-The settings are engine settings of this process: worker-backed harnesses (``django-mariadb``) run their
-messages unfenced, and still have to finish. ``tests/unit/test_fence.py`` shows what a fence drops.
+The settings are engine settings of this process: worker-backed harnesses (``django-mariadb``,
+``django-postgres``) run their messages unfenced, and still have to finish. ``tests/unit/test_fence.py``
+shows what a fence drops.
 """
 
 import pytest
@@ -17,7 +18,7 @@ from bamboo_engine.builder import (
 )
 from bamboo_engine.config import Settings
 from bamboo_engine.metrics import ENGINE_FENCE_DROP, labelled
-from tests.contract.django_harness import DjangoMariaDBHarness
+from tests.contract.django_harness import DjangoServerHarness
 from tests.contract.harness import assert_ok
 from tests.contract.trees import activity, build_tree, linear_tree, subprocess
 
@@ -48,7 +49,7 @@ def checked(monkeypatch):
 
 
 def _consumed_here(harness):
-    return not isinstance(harness, DjangoMariaDBHarness)
+    return not isinstance(harness, DjangoServerHarness)
 
 
 def _dropped():
