@@ -4,21 +4,24 @@ For code written against the tree format by name (``tree[PE.activities]``, ``nod
 PE.ServiceActivity``). The engine's own spelling of the same strings is in ``bamboo_engine.eri.NodeType``.
 """
 
+from bamboo_engine.eri import NodeType
+
 __all__ = ["PE", "PipelineElement", "ESCAPED_CHARS"]
 
 
 class PipelineElement:
     """Tree keys and node type names, each attribute equal to its string."""
 
-    ServiceActivity = "ServiceActivity"
-    SubProcess = "SubProcess"
-    SubCanvas = "SubCanvas"
-    ExclusiveGateway = "ExclusiveGateway"
-    ParallelGateway = "ParallelGateway"
-    ConditionalParallelGateway = "ConditionalParallelGateway"
-    ConvergeGateway = "ConvergeGateway"
-    EmptyStartEvent = "EmptyStartEvent"
-    EmptyEndEvent = "EmptyEndEvent"
+    # the node type names are the engine's own strings, not a second spelling of them
+    ServiceActivity = NodeType.ServiceActivity.value
+    SubProcess = NodeType.SubProcess.value
+    SubCanvas = NodeType.SubCanvas.value
+    ExclusiveGateway = NodeType.ExclusiveGateway.value
+    ParallelGateway = NodeType.ParallelGateway.value
+    ConditionalParallelGateway = NodeType.ConditionalParallelGateway.value
+    ConvergeGateway = NodeType.ConvergeGateway.value
+    EmptyStartEvent = NodeType.EmptyStartEvent.value
+    EmptyEndEvent = NodeType.EmptyEndEvent.value
 
     Activities = {ServiceActivity, SubCanvas}
     TaskNodes = {ServiceActivity, SubProcess, SubCanvas}
