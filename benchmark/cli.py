@@ -31,15 +31,23 @@ def result_line(scenario: str, impl: str, workers: int, concurrency: int, figure
         return f"{value / nodes:.2f}" if value >= nodes else f"{value / nodes:.3g}"
 
     rss = figures.get("peak_rss_mb")
-    return (
+    line = (
         f"scenario={scenario} impl={impl} workers={workers} concurrency={concurrency} "
         f"wall_s={figures['wall_s']:.2f} nodes_per_s={figures['nodes'] / figures['wall_s']:.1f} "
         f"db_queries_per_node={per_node(figures.get('db_queries'))} "
+        f"db_commits_per_node={per_node(figures.get('db_commits'))} "
         f"broker_msgs_per_node={per_node(figures.get('broker_msgs'))} "
         f"peak_rss_mb={'na' if not rss else f'{rss:.0f}'} "
         f"worker_cpu_s={figures.get('worker_cpu_s') or 0:.1f} "
         f"worker_db_connects={figures.get('worker_db_connects', 'na')}"
     )
+    if "latency_p50_s" in figures:
+        line += f" latency_p50_s={figures['latency_p50_s']:.2f} latency_p99_s={figures['latency_p99_s']:.2f}"
+    if figures.get("peak_rss_mb_per_worker"):
+        # ready -> peak of each worker: how much the run made it grow
+        pairs = zip(figures["ready_rss_mb_per_worker"], figures["peak_rss_mb_per_worker"], strict=True)
+        line += " rss_mb_per_worker=" + ",".join(f"{ready:.0f}->{peak:.0f}" for ready, peak in pairs)
+    return line
 
 
 def run_driver(implementation: Implementation, scenario: Scenario, timeout: float) -> Dict[str, Any]:
@@ -74,9 +82,12 @@ def run_once(implementation: Implementation, scenario: Scenario, args: argparse.
     figures["worker_consumed"] = worker_stats["consumed"]
     figures["broker_msgs"] = figures["driver_published"] + worker_stats["published"]
     figures["peak_rss_mb"] = worker_stats["peak_rss_mb"]
+    figures["peak_rss_mb_per_worker"] = worker_stats["peak_rss_mb_per_worker"]
+    figures["ready_rss_mb_per_worker"] = worker_stats["ready_rss_mb_per_worker"]
     figures["worker_cpu_s"] = worker_stats["cpu_s"]
     figures["worker_db_connects"] = worker_stats["connects"]
     figures["db_queries"] = figures["driver_statements"] + worker_stats["statements"]
+    figures["db_commits"] = figures["driver_commits"] + worker_stats["commits"]
     figures["worker_errors"] = pool.error_count() if scenario.kind != PREPARE else 0
     if figures["worker_errors"]:
         print(
