@@ -72,8 +72,12 @@ def run_once(implementation: Implementation, scenario: Scenario, args: argparse.
     pool = WorkerPool(implementation, args.workers, args.concurrency, Path(args.run_dir))
     if scenario.kind != PREPARE:
         pool.start()
+    servers_before = services.server_cpu_seconds()
     try:
         figures = run_driver(implementation, scenario, args.timeout)
+        # the driver's timed span plus its set-up (building the trees): other clients of a shared server too
+        servers_after = services.server_cpu_seconds()
+        figures["server_cpu_s"] = {name: servers_after[name] - servers_before[name] for name in servers_after}
     finally:
         worker_stats = combine(pool.stop())
         if scenario.kind == PREPARE:

@@ -6,7 +6,8 @@ role and database of scripts/postgres-setup.sql, which scripts/services.sh creat
 
 import os
 import subprocess
-from typing import Iterable
+from pathlib import Path
+from typing import Dict, Iterable
 from urllib.parse import urlparse
 
 MYSQL_SERVER = "mysql://root:@127.0.0.1:3306"
@@ -142,3 +143,32 @@ def purge_queues(vhost: str, queues: Iterable[str] = WORKER_QUEUES) -> None:
     """Drop leftover messages (a timed-out run, or the start message of a prepare-only run)."""
     for queue in queues:
         _rabbitmqctl("purge_queue", "-p", vhost, queue, check=False)
+
+
+# Process names (``/proc/<pid>/comm``) of the local servers whose CPU a run is charged with.
+SERVER_PROCESSES = {"mariadb": ("mariadbd", "mysqld"), "rabbitmq": ("beam.smp",)}
+
+
+def server_cpu_seconds(proc: str = "/proc") -> Dict[str, float]:
+    """User + system CPU seconds the local MariaDB and RabbitMQ servers have used so far, by server.
+
+    The capacity model (docs/scaling.md) needs the servers' cost per node next to the workers'. Read
+    from ``/proc/<pid>/stat`` of the processes named in :data:`SERVER_PROCESSES` (the servers run on
+    this machine; a PostgreSQL server's backends exit with their connections, so it is not read).
+    The figure covers every client of a shared server, not the benchmark alone.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals = {server: 0.0 for server in SERVER_PROCESSES}
+    for entry in Path(proc).iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name = (entry / "comm").read_text().strip()
+            stat = (entry / "stat").read_text()
+        except OSError:  # exited meanwhile, or not ours to read
+            continue
+        for server, names in SERVER_PROCESSES.items():
+            if name in names:
+                fields = stat.rsplit(")", 1)[1].split()  # after "(comm)": fields 3.. of proc(5)
+                totals[server] += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return totals

@@ -5,6 +5,7 @@ keep the parts that decide *what* is measured honest without them.
 """
 
 import importlib
+import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -163,3 +164,21 @@ def test_percentiles_are_nearest_rank(driver):
     assert driver.percentile(values, 0.99) == 99.0
     assert driver.percentile([7.0], 0.99) == 7.0
     assert driver.percentile(list(reversed(values)), 1.0) == 100.0
+
+
+def test_server_cpu_is_read_from_the_servers_proc_entries(tmp_path):
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def process(pid: str, comm: str, utime: int, stime: int) -> None:
+        (tmp_path / pid).mkdir()
+        (tmp_path / pid / "comm").write_text(comm + "\n")
+        # proc(5): pid (comm) state ppid ... field 14 utime, 15 stime; a comm may hold spaces and ")"
+        rest = ["S"] + ["0"] * 10 + [str(utime), str(stime)] + ["0"] * 5
+        (tmp_path / pid / "stat").write_text(f"{pid} ({comm}) " + " ".join(rest) + "\n")
+
+    process("10", "mariadbd", 3 * ticks, 1 * ticks)
+    process("11", "beam.smp", 2 * ticks, 0)
+    process("12", "beam.smp", 1 * ticks, 1 * ticks)
+    process("13", "python (x)", 50 * ticks, 0)
+    (tmp_path / "self").mkdir()
+    assert services.server_cpu_seconds(str(tmp_path)) == {"mariadb": 4.0, "rabbitmq": 4.0}
