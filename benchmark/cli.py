@@ -187,6 +187,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         print(run_smoke())
         return
     args.run_dir = args.run_dir or tempfile.mkdtemp(prefix="bamboo-bench-")
+    Path(args.run_dir).mkdir(parents=True, exist_ok=True)
     check_connections(args)
     prepared: Dict[str, Implementation] = {}
     for scenario_name in args.scenarios:
