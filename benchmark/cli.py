@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -41,6 +42,8 @@ def result_line(scenario: str, impl: str, workers: int, concurrency: int, figure
         f"worker_cpu_s={figures.get('worker_cpu_s') or 0:.1f} "
         f"worker_db_connects={figures.get('worker_db_connects', 'na')}"
     )
+    if "load_1m" in figures:
+        line += f" load_1m={figures['load_1m'][0]:.2f}->{figures['load_1m'][1]:.2f}"
     if "latency_p50_s" in figures:
         line += f" latency_p50_s={figures['latency_p50_s']:.2f} latency_p99_s={figures['latency_p99_s']:.2f}"
     if figures.get("peak_rss_mb_per_worker"):
@@ -72,12 +75,24 @@ def run_once(implementation: Implementation, scenario: Scenario, args: argparse.
     pool = WorkerPool(implementation, args.workers, args.concurrency, Path(args.run_dir))
     if scenario.kind != PREPARE:
         pool.start()
-    servers_before = services.server_cpu_seconds()
+    idle = services.background(args.background) if args.background > 0 else None
+    load_before = os.getloadavg()[0]
+    servers_before, busy_before, started = (
+        services.server_cpu_seconds(),
+        services.machine_busy_seconds(),
+        time.perf_counter(),
+    )
     try:
         figures = run_driver(implementation, scenario, args.timeout)
         # the driver's timed span plus its set-up (building the trees): other clients of a shared server too
         servers_after = services.server_cpu_seconds()
         figures["server_cpu_s"] = {name: servers_after[name] - servers_before[name] for name in servers_after}
+        figures["machine_busy_cores"] = (services.machine_busy_seconds() - busy_before) / (
+            time.perf_counter() - started
+        )
+        figures["load_1m"] = [load_before, os.getloadavg()[0]]
+        if idle:
+            figures["background"] = idle
     finally:
         worker_stats = combine(pool.stop())
         if scenario.kind == PREPARE:
@@ -135,6 +150,12 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds before a run is abandoned")
     parser.add_argument("--run-dir", default=None, help="where worker logs/counters go (default: a temp dir)")
     parser.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
+    parser.add_argument(
+        "--background",
+        type=float,
+        default=0.0,
+        help="seconds to sample the machine's busy cores and the servers' idle CPU before each run (--json)",
+    )
     parser.add_argument(
         "--driver-tls",
         choices=("off", "preferred"),

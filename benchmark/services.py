@@ -6,6 +6,7 @@ role and database of scripts/postgres-setup.sql, which scripts/services.sh creat
 
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import Dict, Iterable
 from urllib.parse import urlparse
@@ -172,3 +173,27 @@ def server_cpu_seconds(proc: str = "/proc") -> Dict[str, float]:
                 fields = stat.rsplit(")", 1)[1].split()  # after "(comm)": fields 3.. of proc(5)
                 totals[server] += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
     return totals
+
+
+def machine_busy_seconds(proc: str = "/proc") -> float:
+    """CPU seconds all cores of this machine have spent busy since boot (``/proc/stat``: user, nice,
+    system, irq, softirq): its delta over a span, divided by the span, is the number of busy cores."""
+    for line in Path(proc, "stat").read_text().splitlines():
+        if line.startswith("cpu "):
+            fields = [int(value) for value in line.split()[1:]]
+            return (fields[0] + fields[1] + fields[2] + fields[5] + fields[6]) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+def background(seconds: float) -> Dict[str, float]:
+    """What the machine and the servers do without a run: busy cores and server cores over ``seconds``.
+
+    Taken just before a run (``--background``), so that a loaded machine's figures can be read against
+    what else was running, and the servers' idle rate subtracted from their CPU during the run
+    (docs/scaling.md).
+    """
+    busy, servers = machine_busy_seconds(), server_cpu_seconds()
+    time.sleep(seconds)
+    busy_after, servers_after = machine_busy_seconds(), server_cpu_seconds()
+    rates = {f"{name}_cores": (servers_after[name] - servers[name]) / seconds for name in servers}
+    return {"seconds": seconds, "busy_cores": (busy_after - busy) / seconds, **rates}

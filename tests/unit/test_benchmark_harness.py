@@ -71,6 +71,7 @@ def test_the_result_line_carries_every_figure():
         "peak_rss_mb": 98.4,
         "worker_cpu_s": 8.54,
         "worker_db_connects": 101,
+        "load_1m": [3.126, 2.5],
         "latency_p50_s": 5.123,
         "latency_p99_s": 9.876,
         "ready_rss_mb_per_worker": [90.2, 91.0],
@@ -80,7 +81,7 @@ def test_the_result_line_carries_every_figure():
     assert line == (
         "scenario=17x100 impl=ours workers=1 concurrency=100 wall_s=17.00 nodes_per_s=100.0 "
         "db_queries_per_node=12.00 db_commits_per_node=7.00 broker_msgs_per_node=0.294 peak_rss_mb=98 "
-        "worker_cpu_s=8.5 worker_db_connects=101 latency_p50_s=5.12 latency_p99_s=9.88 "
+        "worker_cpu_s=8.5 worker_db_connects=101 load_1m=3.13->2.50 latency_p50_s=5.12 latency_p99_s=9.88 "
         "rss_mb_per_worker=90->120,91->132"
     )
 
@@ -182,3 +183,13 @@ def test_server_cpu_is_read_from_the_servers_proc_entries(tmp_path):
     process("13", "python (x)", 50 * ticks, 0)
     (tmp_path / "self").mkdir()
     assert services.server_cpu_seconds(str(tmp_path)) == {"mariadb": 4.0, "rabbitmq": 4.0}
+
+
+def test_busy_cores_count_user_nice_system_irq_and_softirq(tmp_path):
+    ticks = os.sysconf("SC_CLK_TCK")
+    # cpu  user nice system idle iowait irq softirq steal
+    values = [5, 1, 2, 100, 50, 3, 4, 7]
+    (tmp_path / "stat").write_text(
+        "cpu  " + " ".join(str(value * ticks) for value in values) + "\ncpu0 1 1 1 1 1 1 1 1\n"
+    )
+    assert services.machine_busy_seconds(str(tmp_path)) == 15.0
