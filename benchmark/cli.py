@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -31,15 +32,25 @@ def result_line(scenario: str, impl: str, workers: int, concurrency: int, figure
         return f"{value / nodes:.2f}" if value >= nodes else f"{value / nodes:.3g}"
 
     rss = figures.get("peak_rss_mb")
-    return (
+    line = (
         f"scenario={scenario} impl={impl} workers={workers} concurrency={concurrency} "
         f"wall_s={figures['wall_s']:.2f} nodes_per_s={figures['nodes'] / figures['wall_s']:.1f} "
         f"db_queries_per_node={per_node(figures.get('db_queries'))} "
+        f"db_commits_per_node={per_node(figures.get('db_commits'))} "
         f"broker_msgs_per_node={per_node(figures.get('broker_msgs'))} "
         f"peak_rss_mb={'na' if not rss else f'{rss:.0f}'} "
         f"worker_cpu_s={figures.get('worker_cpu_s') or 0:.1f} "
         f"worker_db_connects={figures.get('worker_db_connects', 'na')}"
     )
+    if "load_1m" in figures:
+        line += f" load_1m={figures['load_1m'][0]:.2f}->{figures['load_1m'][1]:.2f}"
+    if "latency_p50_s" in figures:
+        line += f" latency_p50_s={figures['latency_p50_s']:.2f} latency_p99_s={figures['latency_p99_s']:.2f}"
+    if figures.get("peak_rss_mb_per_worker"):
+        # ready -> peak of each worker: how much the run made it grow
+        pairs = zip(figures["ready_rss_mb_per_worker"], figures["peak_rss_mb_per_worker"], strict=True)
+        line += " rss_mb_per_worker=" + ",".join(f"{ready:.0f}->{peak:.0f}" for ready, peak in pairs)
+    return line
 
 
 def run_driver(implementation: Implementation, scenario: Scenario, timeout: float) -> Dict[str, Any]:
@@ -64,8 +75,24 @@ def run_once(implementation: Implementation, scenario: Scenario, args: argparse.
     pool = WorkerPool(implementation, args.workers, args.concurrency, Path(args.run_dir))
     if scenario.kind != PREPARE:
         pool.start()
+    idle = services.background(args.background) if args.background > 0 else None
+    load_before = os.getloadavg()[0]
+    servers_before, busy_before, started = (
+        services.server_cpu_seconds(),
+        services.machine_busy_seconds(),
+        time.perf_counter(),
+    )
     try:
         figures = run_driver(implementation, scenario, args.timeout)
+        # the driver's timed span plus its set-up (building the trees): other clients of a shared server too
+        servers_after = services.server_cpu_seconds()
+        figures["server_cpu_s"] = {name: servers_after[name] - servers_before[name] for name in servers_after}
+        figures["machine_busy_cores"] = (services.machine_busy_seconds() - busy_before) / (
+            time.perf_counter() - started
+        )
+        figures["load_1m"] = [load_before, os.getloadavg()[0]]
+        if idle:
+            figures["background"] = idle
     finally:
         worker_stats = combine(pool.stop())
         if scenario.kind == PREPARE:
@@ -74,9 +101,12 @@ def run_once(implementation: Implementation, scenario: Scenario, args: argparse.
     figures["worker_consumed"] = worker_stats["consumed"]
     figures["broker_msgs"] = figures["driver_published"] + worker_stats["published"]
     figures["peak_rss_mb"] = worker_stats["peak_rss_mb"]
+    figures["peak_rss_mb_per_worker"] = worker_stats["peak_rss_mb_per_worker"]
+    figures["ready_rss_mb_per_worker"] = worker_stats["ready_rss_mb_per_worker"]
     figures["worker_cpu_s"] = worker_stats["cpu_s"]
     figures["worker_db_connects"] = worker_stats["connects"]
     figures["db_queries"] = figures["driver_statements"] + worker_stats["statements"]
+    figures["db_commits"] = figures["driver_commits"] + worker_stats["commits"]
     figures["worker_errors"] = pool.error_count() if scenario.kind != PREPARE else 0
     if figures["worker_errors"]:
         print(
@@ -120,6 +150,12 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds before a run is abandoned")
     parser.add_argument("--run-dir", default=None, help="where worker logs/counters go (default: a temp dir)")
     parser.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
+    parser.add_argument(
+        "--background",
+        type=float,
+        default=0.0,
+        help="seconds to sample the machine's busy cores and the servers' idle CPU before each run (--json)",
+    )
     parser.add_argument(
         "--driver-tls",
         choices=("off", "preferred"),
@@ -172,6 +208,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         print(run_smoke())
         return
     args.run_dir = args.run_dir or tempfile.mkdtemp(prefix="bamboo-bench-")
+    Path(args.run_dir).mkdir(parents=True, exist_ok=True)
     check_connections(args)
     prepared: Dict[str, Implementation] = {}
     for scenario_name in args.scenarios:

@@ -10,6 +10,7 @@ object with the raw measurements, turned into the result line by ``benchmark.cli
 import argparse
 import importlib.util
 import json
+import math
 import os
 import sys
 import time
@@ -84,20 +85,26 @@ def count_publishes() -> Dict[str, int]:
     return counts
 
 
-def start_pipelines(trees: List[dict]) -> List[str]:
+def start_pipelines(trees: List[dict]) -> Dict[str, Any]:
+    """Start every tree back to back: ``{root id: when its run_pipeline call began}`` (insertion order)."""
+    from django.utils import timezone
+
     from bamboo_engine import api
     from pipeline.eri.runtime import BambooDjangoRuntime
 
     runtime = BambooDjangoRuntime()
+    called_at: Dict[str, Any] = {}
     with sql_counter.resumed():  # of the driver's statements, only run_pipeline's are counted
-        return [_start_one(api, runtime, tree) for tree in trees]
+        for tree in trees:
+            called_at[tree["id"]] = timezone.now()
+            _start_one(api, runtime, tree)
+    return called_at
 
 
-def _start_one(api: Any, runtime: Any, tree: dict) -> str:
+def _start_one(api: Any, runtime: Any, tree: dict) -> None:
     result = api.run_pipeline(runtime=runtime, pipeline=tree, root_pipeline_data={})
     if not result.result:
         raise RuntimeError(f"run_pipeline({tree['id']}) failed: {result.message}\n{result.exc_trace}")
-    return tree["id"]
 
 
 class Progress:
@@ -126,24 +133,36 @@ class Progress:
             sys.stderr.write("\n")
 
 
-def state_counts(root_ids: List[str]) -> Dict[str, int]:
-    """``{state name: count}`` over every non-root node of the runs, plus ``ROOTS_FINISHED``."""
-    from django.db.models import Count
+def _run_states() -> Any:
+    """Every state row: the benchmark's database holds one run only (reset truncates it before each).
 
+    Filtering on the table, not on the run's root ids, keeps the polling cheap when thousands of
+    pipelines run (an ``IN`` list of 10,000 ids every half second would load the server under test).
+    """
     from pipeline.eri.models import State
+
+    return State.objects.all()
+
+
+def _roots() -> Any:
+    from django.db.models import F
+
+    return _run_states().filter(node_id=F("root_id"))
+
+
+def state_counts() -> Dict[str, int]:
+    """``{state name: count}`` over every non-root node of the run, plus ``ROOTS_FINISHED``."""
+    from django.db.models import Count, F
 
     counts = {
         row["name"]: row["n"]
-        for row in State.objects.filter(root_id__in=root_ids)
-        .exclude(node_id__in=root_ids)
-        .values("name")
-        .annotate(n=Count("id"))
+        for row in _run_states().exclude(node_id=F("root_id")).values("name").annotate(n=Count("id"))
     }
-    counts["ROOTS_FINISHED"] = State.objects.filter(node_id__in=root_ids, name="FINISHED").count()
+    counts["ROOTS_FINISHED"] = _roots().filter(name="FINISHED").count()
     return counts
 
 
-def wait_finished(scenario: Scenario, root_ids: List[str], timeout: float, own: OwnQueries) -> None:
+def wait_finished(scenario: Scenario, roots: int, timeout: float, own: OwnQueries) -> None:
     from django.db import connection
 
     progress = Progress(scenario.name, scenario.total_nodes)
@@ -151,11 +170,11 @@ def wait_finished(scenario: Scenario, root_ids: List[str], timeout: float, own: 
     try:
         while True:
             with connection.execute_wrapper(own):
-                counts = state_counts(root_ids)
-            progress.show(counts.get("FINISHED", 0), f"roots {counts['ROOTS_FINISHED']}/{len(root_ids)}")
+                counts = state_counts()
+            progress.show(counts.get("FINISHED", 0), f"roots {counts['ROOTS_FINISHED']}/{roots}")
             if counts.get("FAILED"):
                 raise RuntimeError(f"{counts['FAILED']} node(s) FAILED; states: {counts}")
-            if counts["ROOTS_FINISHED"] == len(root_ids):
+            if counts["ROOTS_FINISHED"] == roots:
                 return
             if time.perf_counter() > deadline:
                 raise TimeoutError(f"{scenario.name} not finished after {timeout:.0f}s; states: {counts}")
@@ -164,51 +183,70 @@ def wait_finished(scenario: Scenario, root_ids: List[str], timeout: float, own: 
         progress.close()
 
 
-def finish_time(root_ids: List[str]) -> Optional[Any]:
-    """When the last root pipeline finished, as recorded by the runtime (``archived_time``)."""
-    from django.db.models import Max
-
-    from pipeline.eri.models import State
-
-    return State.objects.filter(node_id__in=root_ids).aggregate(end=Max("archived_time"))["end"]
+def finish_times() -> Dict[str, Any]:
+    """When each root pipeline finished, as recorded by the runtime (``archived_time`` of its state)."""
+    return dict(_roots().values_list("node_id", "archived_time"))
 
 
-def executed_nodes(root_ids: List[str]) -> int:
-    from pipeline.eri.models import State
+def executed_nodes() -> int:
+    from django.db.models import F
 
-    return State.objects.filter(root_id__in=root_ids).exclude(node_id__in=root_ids).count()
+    return _run_states().exclude(node_id=F("root_id")).count()
+
+
+def percentile(values: List[float], fraction: float) -> float:
+    """Nearest-rank percentile (``fraction`` in (0, 1]) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+def latencies(called_at: Dict[str, Any], finished_at: Dict[str, Any]) -> List[float]:
+    """Per pipeline: seconds from the start of its ``run_pipeline`` call to its root's FINISHED."""
+    return [(finished_at[root] - called).total_seconds() for root, called in called_at.items()]
 
 
 def measure(scenario: Scenario, timeout: float) -> Dict[str, Any]:
     """Run the scenario; its raw figures (the ``Questions`` delta covers exactly the timed span)."""
-    from django.utils import timezone
-
     trees = build_trees(scenario)
     publishes = count_publishes()
     db_url = os.environ.get("BAMBOO_DB", "")
     questions = QuestionCounter(db_url) if db_url.startswith("mysql") else None
     own = OwnQueries()
     questions_before = questions.read() if questions else 0
-    started_at, started = timezone.now(), time.perf_counter()
-    root_ids = start_pipelines(trees)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    called_at = start_pipelines(trees)
     prepare_s = time.perf_counter() - started
+    prepare_cpu_s = time.process_time() - cpu_started
     if scenario.kind != PREPARE:
-        wait_finished(scenario, root_ids, timeout, own)
+        wait_finished(scenario, len(called_at), timeout, own)
     polled_s = time.perf_counter() - started
     # 1 = the SHOW STATUS below (the server counts the statement that reads the counter)
     server_questions = questions.read() - questions_before - own.count - 1 if questions else None
-    ended_at = finish_time(root_ids) if scenario.kind != PREPARE else None
-    wall_s = (ended_at - started_at).total_seconds() if ended_at else polled_s
-    return {
-        "wall_s": prepare_s if scenario.kind == PREPARE else wall_s,
+    figures = {
+        "wall_s": prepare_s,
         "prepare_s": prepare_s,
+        "prepare_cpu_s": prepare_cpu_s,  # the starting process's CPU for the run_pipeline calls
         "polled_s": polled_s,
-        "nodes": scenario.total_nodes if scenario.kind == PREPARE else executed_nodes(root_ids),
+        "nodes": scenario.total_nodes,
         "server_questions": server_questions,
         "driver_statements": sql_counter.statements(),
+        "driver_commits": sql_counter.commits(),
         "driver_published": publishes["published"],
-        "roots": len(root_ids),
+        "roots": len(called_at),
     }
+    if scenario.kind != PREPARE:
+        finished_at = finish_times()
+        seconds = latencies(called_at, finished_at)
+        first_call = next(iter(called_at.values()))
+        figures.update(
+            wall_s=(max(finished_at.values()) - first_call).total_seconds(),
+            nodes=executed_nodes(),
+            latency_p50_s=percentile(seconds, 0.50),
+            latency_p99_s=percentile(seconds, 0.99),
+            latency_max_s=max(seconds),
+        )
+    return figures
 
 
 def main(argv: Optional[List[str]] = None) -> None:

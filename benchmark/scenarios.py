@@ -71,6 +71,13 @@ SCENARIOS: Dict[str, Scenario] = {
         ),
         _scenario("parallel100x10", _parallel(100, 10), "1000-node pipeline: 100 branches x 10 debug_node"),
         _scenario("serial100", _serial(100), "100 debug_node activities in a row"),
+        _scenario(
+            "short10000",
+            _serial(1),
+            "10,000 short pipelines (start -> one debug_node -> end) started back to back",
+            copies=10_000,
+        ),
+        _scenario("short2000", _serial(1), "2,000 of the short10000 pipelines", copies=2_000),
         _scenario("serial1000", _serial(1000), "1000 debug_node activities in a row"),
         _scenario("parallel100x100", _parallel(100, 100), "10,000-node pipeline: 100 branches x 100"),
         _scenario(

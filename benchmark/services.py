@@ -6,7 +6,9 @@ role and database of scripts/postgres-setup.sql, which scripts/services.sh creat
 
 import os
 import subprocess
-from typing import Iterable
+import time
+from pathlib import Path
+from typing import Dict, Iterable
 from urllib.parse import urlparse
 
 MYSQL_SERVER = "mysql://root:@127.0.0.1:3306"
@@ -142,3 +144,56 @@ def purge_queues(vhost: str, queues: Iterable[str] = WORKER_QUEUES) -> None:
     """Drop leftover messages (a timed-out run, or the start message of a prepare-only run)."""
     for queue in queues:
         _rabbitmqctl("purge_queue", "-p", vhost, queue, check=False)
+
+
+# Process names (``/proc/<pid>/comm``) of the local servers whose CPU a run is charged with.
+SERVER_PROCESSES = {"mariadb": ("mariadbd", "mysqld"), "rabbitmq": ("beam.smp",)}
+
+
+def server_cpu_seconds(proc: str = "/proc") -> Dict[str, float]:
+    """User + system CPU seconds the local MariaDB and RabbitMQ servers have used so far, by server.
+
+    The capacity model (docs/scaling.md) needs the servers' cost per node next to the workers'. Read
+    from ``/proc/<pid>/stat`` of the processes named in :data:`SERVER_PROCESSES` (the servers run on
+    this machine; a PostgreSQL server's backends exit with their connections, so it is not read).
+    The figure covers every client of a shared server, not the benchmark alone.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals = {server: 0.0 for server in SERVER_PROCESSES}
+    for entry in Path(proc).iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name = (entry / "comm").read_text().strip()
+            stat = (entry / "stat").read_text()
+        except OSError:  # exited meanwhile, or not ours to read
+            continue
+        for server, names in SERVER_PROCESSES.items():
+            if name in names:
+                fields = stat.rsplit(")", 1)[1].split()  # after "(comm)": fields 3.. of proc(5)
+                totals[server] += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return totals
+
+
+def machine_busy_seconds(proc: str = "/proc") -> float:
+    """CPU seconds all cores of this machine have spent busy since boot (``/proc/stat``: user, nice,
+    system, irq, softirq): its delta over a span, divided by the span, is the number of busy cores."""
+    for line in Path(proc, "stat").read_text().splitlines():
+        if line.startswith("cpu "):
+            fields = [int(value) for value in line.split()[1:]]
+            return (fields[0] + fields[1] + fields[2] + fields[5] + fields[6]) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
+def background(seconds: float) -> Dict[str, float]:
+    """What the machine and the servers do without a run: busy cores and server cores over ``seconds``.
+
+    Taken just before a run (``--background``), so that a loaded machine's figures can be read against
+    what else was running, and the servers' idle rate subtracted from their CPU during the run
+    (docs/scaling.md).
+    """
+    busy, servers = machine_busy_seconds(), server_cpu_seconds()
+    time.sleep(seconds)
+    busy_after, servers_after = machine_busy_seconds(), server_cpu_seconds()
+    rates = {f"{name}_cores": (servers_after[name] - servers[name]) / seconds for name in servers}
+    return {"seconds": seconds, "busy_cores": (busy_after - busy) / seconds, **rates}

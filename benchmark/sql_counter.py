@@ -17,7 +17,24 @@ Standard library only at import time; imported as a top-level module by the driv
 from contextlib import contextmanager
 from typing import Dict, Iterator
 
-STATE: Dict[str, int] = {"statements": 0, "connects": 0, "paused": 0}
+STATE: Dict[str, int] = {"statements": 0, "commits": 0, "connects": 0, "paused": 0}
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _verb(sql) -> str:
+    """The first word of a statement, upper case (``sql`` is ``str`` or ``bytes``)."""
+    head = sql[:16].decode("latin-1") if isinstance(sql, bytes | bytearray) else str(sql[:16])
+    words = head.split(None, 1)
+    return words[0].upper() if words else ""
+
+
+def is_commit(sql, autocommit: bool, in_transaction: bool) -> bool:
+    """Whether the server commits a transaction for this statement (see the module docstring)."""
+    verb = _verb(sql)
+    if verb == "COMMIT":
+        return True
+    return autocommit and not in_transaction and verb in _WRITES
 
 
 def install() -> bool:
@@ -34,10 +51,18 @@ def _install_psycopg() -> bool:
     if getattr(psycopg.Cursor.execute, "bench_counted", False):
         return True
 
-    def counting(original, weight: int):
+    from psycopg.pq import TransactionStatus
+
+    def counting(original, weight: int, commit: bool = False):
         def counted(self, *args, **kwargs):
             if not STATE["paused"]:
                 STATE["statements"] += weight
+                if commit:
+                    STATE["commits"] += 1
+                elif weight == 1 and args:
+                    connection = self.connection
+                    idle = connection.info.transaction_status == TransactionStatus.IDLE
+                    STATE["commits"] += is_commit(_sql_text(args[0]), connection.autocommit, not idle)
             return original(self, *args, **kwargs)
 
         counted.bench_counted = True  # type: ignore[attr-defined]
@@ -45,7 +70,7 @@ def _install_psycopg() -> bool:
 
     psycopg.Cursor.execute = counting(psycopg.Cursor.execute, 1)
     psycopg.Cursor.executemany = counting(psycopg.Cursor.executemany, 1)
-    psycopg.Connection.commit = counting(psycopg.Connection.commit, 2)
+    psycopg.Connection.commit = counting(psycopg.Connection.commit, 2, commit=True)
     psycopg.Connection.rollback = counting(psycopg.Connection.rollback, 2)
     original_connect = psycopg.Connection.connect.__func__
 
@@ -63,7 +88,7 @@ def _install_psycopg() -> bool:
 def _install_pymysql() -> bool:
     try:
         from pymysql.connections import Connection
-        from pymysql.constants import COMMAND
+        from pymysql.constants import COMMAND, SERVER_STATUS
     except ImportError:
         return False
     original = getattr(Connection, "_execute_command", None)
@@ -73,6 +98,12 @@ def _install_pymysql() -> bool:
     def counted(self, command, sql):
         if command == COMMAND.COM_QUERY and not STATE["paused"]:
             STATE["statements"] += 1
+            status = self.server_status or 0
+            STATE["commits"] += is_commit(
+                sql,
+                bool(status & SERVER_STATUS.SERVER_STATUS_AUTOCOMMIT),
+                bool(status & SERVER_STATUS.SERVER_STATUS_IN_TRANS),
+            )
         return original(self, command, sql)
 
     counted.bench_counted = True  # type: ignore[attr-defined]
@@ -116,6 +147,16 @@ def resumed() -> Iterator[None]:
 
 def statements() -> int:
     return STATE["statements"]
+
+
+def commits() -> int:
+    return STATE["commits"]
+
+
+def _sql_text(query) -> str:
+    """psycopg's query argument as text (``str``, ``bytes`` or a ``psycopg.sql`` composable)."""
+    # Django passes text; a composable is not recognised as a write (none of ours or upstream's)
+    return query if isinstance(query, str | bytes | bytearray) else ""
 
 
 def connects() -> int:

@@ -5,7 +5,8 @@ Usage: ``<venv>/bin/python benchmark/worker_entry.py -A APP worker -Q ... -P gev
 this process: the SQL statements sent to MariaDB (``sql_counter``), the task messages published (Celery's
 ``after_task_publish``: what the engine dispatches) and consumed (``task_prerun``). It writes
 ``{"ready": true}`` to the stats file when the worker is ready to consume, and the counters plus the
-process's peak RSS (``VmHWM``) and CPU time when it shuts down (SIGTERM).
+process's resident set size when ready (``VmRSS``), its peak (``VmHWM``) and CPU time when it shuts down
+(SIGTERM): the difference is what the run made the worker hold.
 """
 
 import sys
@@ -27,15 +28,22 @@ from celery import signals  # noqa: E402
 COUNTS = {"published": 0, "consumed": 0}
 CPU_AT_READY = [0.0]
 STATEMENTS_AT_READY = [0]
+COMMITS_AT_READY = [0]
+RSS_AT_READY_KB = [0]
 CONNECTS_AT_READY = [0]
 
 
-def peak_rss_kb() -> int:
-    """Peak resident set size of this process (``VmHWM`` of ``/proc/self/status``), in kB."""
+def status_kb(field: str) -> int:
+    """A size of ``/proc/self/status`` in kB: ``VmHWM`` (peak resident set) or ``VmRSS`` (current)."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1])
     return 0
+
+
+def peak_rss_kb() -> int:
+    """Peak resident set size of this process, in kB."""
+    return status_kb("VmHWM")
 
 
 def cpu_seconds() -> float:
@@ -76,6 +84,8 @@ def _consumed(**_kwargs) -> None:
 def _ready(**_kwargs) -> None:
     CPU_AT_READY[0] = cpu_seconds()
     STATEMENTS_AT_READY[0] = sql_counter.statements()
+    COMMITS_AT_READY[0] = sql_counter.commits()
+    RSS_AT_READY_KB[0] = status_kb("VmRSS")
     CONNECTS_AT_READY[0] = sql_counter.connects()
     write_stats(ready=True, pid=os.getpid())
 
@@ -87,8 +97,10 @@ def _shutdown(**_kwargs) -> None:
         stopped=True,
         pid=os.getpid(),
         peak_rss_kb=peak_rss_kb(),
+        ready_rss_kb=RSS_AT_READY_KB[0],
         cpu_s=cpu_seconds() - CPU_AT_READY[0],
         statements=sql_counter.statements() - STATEMENTS_AT_READY[0],
+        commits=sql_counter.commits() - COMMITS_AT_READY[0],
         connects=sql_counter.connects() - CONNECTS_AT_READY[0],
         db_pool=db_pool_counts(),
         **COUNTS,

@@ -6,7 +6,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List
+from typing import Any, Dict, List
 
 from benchmark.implementations import BENCH_DIR, Implementation
 from benchmark.services import WORKER_QUEUES
@@ -109,13 +109,17 @@ class WorkerPool:
         return stats
 
 
-def combine(stats: List[Dict[str, int]]) -> Dict[str, float]:
-    """Totals over the workers: messages published/consumed, summed peak RSS in MB."""
+def combine(stats: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Totals over the workers (messages published/consumed, summed peak RSS in MB) and, per worker in
+    start order, the resident set when ready and its peak (MB), so that growth under load shows."""
     return {
         "published": sum(item.get("published", 0) for item in stats),
         "consumed": sum(item.get("consumed", 0) for item in stats),
         "peak_rss_mb": sum(item.get("peak_rss_kb", 0) for item in stats) / 1024.0,
+        "peak_rss_mb_per_worker": [item.get("peak_rss_kb", 0) / 1024.0 for item in stats],
+        "ready_rss_mb_per_worker": [item.get("ready_rss_kb", 0) / 1024.0 for item in stats],
         "statements": sum(item.get("statements", 0) for item in stats),
+        "commits": sum(item.get("commits", 0) for item in stats),
         "connects": sum(item.get("connects", 0) for item in stats),
         "cpu_s": sum(item.get("cpu_s", 0.0) for item in stats),
         "complete": all("peak_rss_kb" in item for item in stats),

@@ -4,11 +4,16 @@ The runs themselves need MariaDB, RabbitMQ and worker processes (``python -m ben
 keep the parts that decide *what* is measured honest without them.
 """
 
+import importlib
+import os
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from benchmark import services, upstream_project
+from benchmark import services, sql_counter, upstream_project
 from benchmark.cli import parse_args, result_line
-from benchmark.implementations import ours, upstream
+from benchmark.implementations import BENCH_DIR, ours, upstream
+from benchmark.scenarios import SCENARIOS
 from benchmark.workers import combine
 
 
@@ -61,30 +66,130 @@ def test_the_result_line_carries_every_figure():
         "nodes": 1700,
         "wall_s": 17.0,
         "db_queries": 20400,
+        "db_commits": 11900,
         "broker_msgs": 500,
         "peak_rss_mb": 98.4,
         "worker_cpu_s": 8.54,
         "worker_db_connects": 101,
+        "load_1m": [3.126, 2.5],
+        "latency_p50_s": 5.123,
+        "latency_p99_s": 9.876,
+        "ready_rss_mb_per_worker": [90.2, 91.0],
+        "peak_rss_mb_per_worker": [120.4, 131.6],
     }
     line = result_line("17x100", "ours", 1, 100, figures)
     assert line == (
         "scenario=17x100 impl=ours workers=1 concurrency=100 wall_s=17.00 nodes_per_s=100.0 "
-        "db_queries_per_node=12.00 broker_msgs_per_node=0.294 peak_rss_mb=98 worker_cpu_s=8.5 "
-        "worker_db_connects=101"
+        "db_queries_per_node=12.00 db_commits_per_node=7.00 broker_msgs_per_node=0.294 peak_rss_mb=98 "
+        "worker_cpu_s=8.5 worker_db_connects=101 load_1m=3.13->2.50 latency_p50_s=5.12 latency_p99_s=9.88 "
+        "rss_mb_per_worker=90->120,91->132"
     )
+
+
+def test_a_prepare_line_has_no_latency_or_worker_memory():
+    line = result_line("prepare1000", "ours", 0, 0, {"nodes": 1004, "wall_s": 0.2, "db_queries": 20})
+    assert "latency" not in line and "rss_mb_per_worker" not in line
+    assert "db_commits_per_node=na" in line
 
 
 def test_worker_counters_are_summed_over_processes():
     stats = [
-        {"published": 3, "consumed": 4, "peak_rss_kb": 2048, "statements": 10, "connects": 2, "cpu_s": 1.5},
+        {
+            "published": 3,
+            "consumed": 4,
+            "peak_rss_kb": 2048,
+            "ready_rss_kb": 1024,
+            "statements": 10,
+            "commits": 6,
+            "connects": 2,
+            "cpu_s": 1.5,
+        },
         {"published": 1, "consumed": 1, "peak_rss_kb": 1024, "statements": 5, "connects": 1, "cpu_s": 0.5},
     ]
     assert combine(stats) == {
         "published": 4,
         "consumed": 5,
         "peak_rss_mb": 3.0,
+        "peak_rss_mb_per_worker": [2.0, 1.0],
+        "ready_rss_mb_per_worker": [1.0, 0.0],
         "statements": 15,
+        "commits": 6,
         "connects": 3,
         "cpu_s": 2.0,
         "complete": True,
     }
+
+
+@pytest.mark.parametrize(
+    "sql,autocommit,in_transaction,expected",
+    [
+        ("COMMIT", False, True, True),
+        (b"commit", True, False, True),
+        ("INSERT INTO eri_state VALUES (1)", True, False, True),  # the server commits it by itself
+        (b"  UPDATE eri_state SET name = 'FINISHED'", True, False, True),
+        ("DELETE FROM eri_schedule", True, True, False),  # inside START TRANSACTION ... COMMIT
+        ("INSERT INTO eri_state VALUES (1)", False, False, False),  # autocommit off: the COMMIT counts
+        ("SELECT 1", True, False, False),
+        ("SET AUTOCOMMIT = 0", True, False, False),
+        ("ROLLBACK", False, True, False),
+        ("", True, False, False),
+    ],
+)
+def test_a_commit_is_a_commit_statement_or_a_write_in_autocommit(sql, autocommit, in_transaction, expected):
+    assert sql_counter.is_commit(sql, autocommit, in_transaction) is expected
+
+
+def test_the_short_pipelines_scenario_is_ten_thousand_three_node_runs():
+    scenario = SCENARIOS["short10000"]
+    assert (scenario.copies, scenario.nodes_per_copy, scenario.total_nodes) == (10_000, 3, 30_000)
+    assert scenario.factory == "linear_pipeline" and scenario.factory_kwargs == {"node_count": 1}
+
+
+@pytest.fixture
+def driver(monkeypatch):
+    """``benchmark/driver.py`` as the worker-side scripts see it (its siblings are top-level modules)."""
+    monkeypatch.syspath_prepend(str(BENCH_DIR))
+    return importlib.import_module("driver")
+
+
+def test_latency_runs_from_each_start_call_to_its_root_finishing(driver):
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    called_at = {"a": t0, "b": t0 + timedelta(seconds=1)}
+    finished_at = {"b": t0 + timedelta(seconds=1.5), "a": t0 + timedelta(seconds=3)}
+    assert driver.latencies(called_at, finished_at) == [3.0, 0.5]
+
+
+def test_percentiles_are_nearest_rank(driver):
+    values = [float(value) for value in range(1, 101)]  # 1..100
+    assert driver.percentile(values, 0.50) == 50.0
+    assert driver.percentile(values, 0.99) == 99.0
+    assert driver.percentile([7.0], 0.99) == 7.0
+    assert driver.percentile(list(reversed(values)), 1.0) == 100.0
+
+
+def test_server_cpu_is_read_from_the_servers_proc_entries(tmp_path):
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def process(pid: str, comm: str, utime: int, stime: int) -> None:
+        (tmp_path / pid).mkdir()
+        (tmp_path / pid / "comm").write_text(comm + "\n")
+        # proc(5): pid (comm) state ppid ... field 14 utime, 15 stime; a comm may hold spaces and ")"
+        rest = ["S"] + ["0"] * 10 + [str(utime), str(stime)] + ["0"] * 5
+        (tmp_path / pid / "stat").write_text(f"{pid} ({comm}) " + " ".join(rest) + "\n")
+
+    process("10", "mariadbd", 3 * ticks, 1 * ticks)
+    process("11", "beam.smp", 2 * ticks, 0)
+    process("12", "beam.smp", 1 * ticks, 1 * ticks)
+    process("13", "python (x)", 50 * ticks, 0)
+    (tmp_path / "self").mkdir()
+    assert services.server_cpu_seconds(str(tmp_path)) == {"mariadb": 4.0, "rabbitmq": 4.0}
+
+
+def test_busy_cores_count_user_nice_system_irq_and_softirq(tmp_path):
+    ticks = os.sysconf("SC_CLK_TCK")
+    # cpu  user nice system idle iowait irq softirq steal
+    values = [5, 1, 2, 100, 50, 3, 4, 7]
+    (tmp_path / "stat").write_text(
+        "cpu  " + " ".join(str(value * ticks) for value in values) + "\ncpu0 1 1 1 1 1 1 1 1\n"
+    )
+    assert services.machine_busy_seconds(str(tmp_path)) == 15.0
