@@ -347,7 +347,14 @@ class ScheduleStep:
         """Finish/unlock the schedule, start the next poll, or report the node it moved on to."""
         recover_point = self.interrupter.recover_point
         if recover_point is None or not recover_point.lock_released:
-            if result.schedule_done:
+            handler_data = self.interrupter.check_point.handler_data
+            if handler_data is not None and handler_data.schedule_times_deferred:
+                # The handler left the count of this run to the write that ends the schedule.
+                if result.schedule_done:
+                    self.runtime.finish_polled_schedule(self.schedule_id)
+                else:
+                    self.runtime.add_schedule_times(self.schedule_id)
+            elif result.schedule_done:
                 self.runtime.finish_schedule(self.schedule_id)
             if not self._warm:
                 self.runtime.release_schedule_lock(self.schedule_id)

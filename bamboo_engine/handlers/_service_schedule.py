@@ -49,6 +49,7 @@ class ServiceScheduleMixin(ServiceHandlerBase):
     ) -> ScheduleResult:
         started = time.perf_counter()
         node = self.node
+        inline = self.warm_poll is not None
         warm = self.warm_poll if self.warm_poll is not None else self._load_poll(process_info)
         self.warm_poll = None  # one poll per execute: later ones read what the runtime holds
         execution_data = warm.execution_data
@@ -76,7 +77,7 @@ class ServiceScheduleMixin(ServiceHandlerBase):
             service, schedule, execution_data, warm.root_data, callback_data, process_info, recover_point
         )
         with observe(ENGINE_NODE_SCHEDULE_POST_PROCESS_DURATION, type=type_label):
-            self._add_schedule_times(schedule, recover_point)
+            self._add_schedule_times(schedule, recover_point, defer=inline and done and not failed)
             self._mark_outputs(execution_data.outputs, failed, loop, inner_loop)
             if not failed and not done:
                 return self._schedule_again(service, schedule, warm)
@@ -202,12 +203,21 @@ class ServiceScheduleMixin(ServiceHandlerBase):
         )
 
     def _add_schedule_times(
-        self, schedule: Schedule, recover_point: Optional[ScheduleInterruptPoint]
+        self, schedule: Schedule, recover_point: Optional[ScheduleInterruptPoint], defer: bool
     ) -> None:
+        """Count this run, or, for an inline first poll that ended the schedule (``defer``), leave the
+        count to the engine's write that finishes the schedule (``finish_polled_schedule``, one
+        statement instead of two). A recovered attempt keeps what the interrupted one chose."""
         recovered = recover_point.handler_data if recover_point is not None else None
-        if recovered is None or not recovered.schedule_times_added:
+        handler_data = self.interrupter.check_point.handler_data
+        if recovered is not None and (recovered.schedule_times_added or recovered.schedule_times_deferred):
+            handler_data.schedule_times_added = recovered.schedule_times_added
+            handler_data.schedule_times_deferred = recovered.schedule_times_deferred
+        elif defer:
+            handler_data.schedule_times_deferred = True
+        else:
             self.runtime.add_schedule_times(schedule.id)
-        self.interrupter.check_point.handler_data.schedule_times_added = True
+            handler_data.schedule_times_added = True
         self.interrupter.check(ScheduleKeyPoint.SA_SERVICE_SCHEDULE_TIME_ADDED)
 
     def _schedule_again(self, service, schedule: Schedule, warm: WarmPoll) -> ScheduleResult:

@@ -6,7 +6,7 @@ DB-API connections too; the same behaviour on a real MariaDB is in tests/integra
 
 import os
 from types import SimpleNamespace
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import pytest
 
@@ -423,6 +423,108 @@ def test_with_pool_false_every_connect_opens_and_every_close_closes(backend, mon
     wrapper.close()
     assert new.closed
     assert pool_module.counts() == {}
+
+
+class StatusSession(FakeConnection):
+    """A session that reports its status flags as PyMySQL does after every reply, and records what the
+    backend sent: ``BEGIN``, ``COMMIT``, ``ROLLBACK``, ``SET AUTOCOMMIT`` and the statements."""
+
+    def __init__(self, status: int = 2) -> None:  # autocommit mode, no transaction
+        super().__init__("status")
+        self.server_status = status
+        self.sent: List[str] = []
+
+    def begin(self) -> None:
+        self.sent.append("BEGIN")
+        self.server_status |= 1
+
+    def commit(self) -> None:
+        self.sent.append("COMMIT")
+        self.server_status &= ~1
+
+    def rollback(self) -> None:
+        self.sent.append("ROLLBACK")
+        self.server_status &= ~1
+
+    def autocommit(self, value: bool) -> None:
+        self.sent.append(f"SET AUTOCOMMIT = {int(value)}")
+        self.server_status = (self.server_status & ~2) | (2 if value else 0)
+        if value:
+            self.server_status &= ~1
+
+    def statement(self, wrapper, sql: str) -> None:
+        def execute(sql, params, many, context):
+            self.sent.append(sql)
+            if self.server_status & 1 == 0 and self.server_status & 2 == 0:
+                self.server_status |= 1  # autocommit off: the statement opens a transaction
+
+        wrapper._guard_execute(execute, sql, None, False, {})
+
+
+@pytest.fixture
+def tx(backend, monkeypatch):
+    """``(wrapper, session)``: Django's autocommit/commit/rollback steps on a :class:`StatusSession`,
+    without Django's settings (read only for debug logging)."""
+    import contextlib
+
+    from django.db.backends.base import base as django_base
+
+    monkeypatch.setattr(django_base, "debug_transaction", lambda *args: contextlib.nullcontext())
+    session = StatusSession()
+    return connected(backend, session), session
+
+
+def set_autocommit(wrapper, value: bool) -> None:
+    wrapper._set_autocommit(value)  # what BaseDatabaseWrapper.set_autocommit does, minus the hooks
+    wrapper.autocommit = value
+
+
+def test_a_transaction_is_begun_by_its_first_statement_with_the_session_left_in_autocommit(tx):
+    wrapper, session = tx
+    set_autocommit(wrapper, False)
+    session.statement(wrapper, "INSERT a")
+    session.statement(wrapper, "INSERT b")
+    wrapper._commit()
+    set_autocommit(wrapper, True)
+    session.statement(wrapper, "INSERT c")  # autocommit again: no transaction around it
+    assert session.sent == ["BEGIN", "INSERT a", "INSERT b", "COMMIT", "INSERT c"]
+    assert session.server_status == 2
+
+
+def test_a_transaction_that_sent_nothing_costs_no_round_trip(tx):
+    wrapper, session = tx
+    for end in (wrapper._commit, wrapper._rollback):
+        set_autocommit(wrapper, False)
+        end()
+        set_autocommit(wrapper, True)
+    assert session.sent == []
+
+
+def test_a_rolled_back_transaction_and_the_next_one(tx):
+    wrapper, session = tx
+    set_autocommit(wrapper, False)
+    session.statement(wrapper, "INSERT a")
+    wrapper._rollback()
+    session.statement(wrapper, "INSERT b")  # still out of autocommit (Django's flag): a new transaction
+    wrapper._commit()
+    set_autocommit(wrapper, True)
+    assert session.sent == ["BEGIN", "INSERT a", "ROLLBACK", "BEGIN", "INSERT b", "COMMIT"]
+
+
+def test_entering_autocommit_with_a_transaction_open_commits_it(tx):
+    wrapper, session = tx
+    set_autocommit(wrapper, False)
+    session.statement(wrapper, "INSERT a")
+    set_autocommit(wrapper, True)  # what SET AUTOCOMMIT = 1 does on the server
+    assert session.sent == ["BEGIN", "INSERT a", "COMMIT"]
+    assert session.server_status == 2
+
+
+def test_a_session_out_of_autocommit_mode_is_toggled_as_by_djangos_backend(backend):
+    session = StatusSession(status=0)  # e.g. a fresh PyMySQL connection, before Django's set-up
+    wrapper = connected(backend, session)
+    set_autocommit(wrapper, True)
+    assert session.sent == ["SET AUTOCOMMIT = 1"]
 
 
 # --------------------------------------------------------------------------------------- settings

@@ -242,8 +242,6 @@ INTERRUPTED_CALLS = [
     ("set_execution_data", 0),
     ("set_execution_data", 2),
     ("set_schedule", 1),
-    ("add_schedule_times", 1),
-    ("finish_schedule", 0),
     ("set_pipeline_stack", 0),
     ("set_pipeline_stack", 1),
     ("fork", 0),
@@ -253,9 +251,16 @@ INTERRUPTED_CALLS = [
     ("pre_schedule", 0),
     ("node_enter", 2),
 ]
+# An inline first poll that ends the schedule counts its run in the write that finishes it.
+INLINE_POLL_ONLY = [
+    ("finish_polled_schedule", 0),
+    ("finish_polled_schedule", 1),
+]
 # Calls only a schedule message makes: the inline first poll of "poll" works from what the execute
 # holds in memory and takes no lock (no message about the schedule exists yet).
 DELAYED_POLL_ONLY = [
+    ("add_schedule_times", 1),
+    ("finish_schedule", 0),
     ("get_schedule", 0),
     ("set_next_schedule", 2),
     ("get_execution_data", 1),
@@ -266,7 +271,7 @@ DELAYED_POLL_ONLY = [
 
 @pytest.mark.parametrize(
     "code,method,skip",
-    [("poll", *case) for case in INTERRUPTED_CALLS]
+    [("poll", *case) for case in INTERRUPTED_CALLS + INLINE_POLL_ONLY]
     + [("delayed", *case) for case in INTERRUPTED_CALLS + DELAYED_POLL_ONLY],
 )
 def test_interrupted_message_is_redispatched_and_every_service_runs_once(code, method, skip):

@@ -99,6 +99,16 @@ class DelayedPoll(Poll):
     interval = StaticIntervalGenerator(5)
 
 
+class PollOnce(Poll):
+    """Finishes on its first poll: run inline, the run is counted by the write that ends the schedule."""
+
+    def schedule(self, data, parent_data, callback_data=None):
+        CALLS[(self.id, "schedule")] += 1
+        data.set_outputs("polls", 1)
+        self.finish_schedule()
+        return True
+
+
 class Callback(Service):
     """One callback ends it; ``{"ok": False}`` fails it."""
 
@@ -148,6 +158,7 @@ SERVICES = {
     "fails_first": FailsFirst,
     "poll": Poll,
     "delayed_poll": DelayedPoll,
+    "poll_once": PollOnce,
     "callback": Callback,
     "multi_callback": MultiCallback,
 }
@@ -305,6 +316,7 @@ SCENARIOS = {
     "subprocess": subprocess,
     "executable_end_event": executable_end,
     "inline_poll": polls("poll"),
+    "inline_poll_done_at_once": polls("poll_once"),
     "delayed_poll": polls("delayed_poll"),
     "callback": callback("callback", {"ok": True}),
     "failed_callback": callback("callback", {"ok": False}),

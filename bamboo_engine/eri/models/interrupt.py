@@ -5,7 +5,7 @@ field is a message format change.
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Dict, List, Optional, Type
 
 from bamboo_engine import exceptions
@@ -128,13 +128,20 @@ class HandlerScheduleData:
     schedule_serialize_outputs: str = "{}"
     schedule_outputs_serializer: str = ""
     render_infrastructure_failed: bool = False
+    # The run is counted by the engine's write that ends the schedule (``finish_polled_schedule``). Not a
+    # constructor argument: the published signature of this class stays as it is.
+    schedule_times_deferred: bool = field(default=False, init=False)
 
     def to_dict(self) -> dict:
         return dict(vars(self))
 
     @classmethod
     def from_dict(cls, obj: dict) -> "HandlerScheduleData":
-        return cls(**_known_fields(cls, obj))
+        fields = _known_fields(cls, obj)
+        deferred = bool(fields.pop("schedule_times_deferred", False))
+        data = cls(**fields)
+        data.schedule_times_deferred = deferred
+        return data
 
 
 @dataclass

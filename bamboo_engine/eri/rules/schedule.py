@@ -103,6 +103,15 @@ class ScheduleRules(ScheduleMixin, RuleStorage):
     def add_schedule_times(self, schedule_id: int) -> None:
         self._write_schedule(schedule_id, {"schedule_times": Increment(1)})
 
+    def finish_polled_schedule(self, schedule_id: int) -> None:
+        # Only an unfinished schedule: a step that retries after this write committed counts no second run.
+        key = id_of(schedule_id)
+        if key is None:
+            raise self._not_found(SCHEDULE, "schedule", schedule_id)
+        changes = {"schedule_times": Increment(1), "finished": True}
+        if not self._update_rows(SCHEDULE, {"id": key, "finished": False}, changes):
+            self._write_schedule(schedule_id, {"finished": True})  # raises when there is no such row
+
     def _write_schedule(self, schedule_id: Any, changes: Dict[str, Any]) -> None:
         key = id_of(schedule_id)
         if key is None:

@@ -1,6 +1,6 @@
 """Django's MySQL/MariaDB backend, with connections pooled per process (``ENGINE = "pipeline.db.mysql"``).
 
-Everything Django's own backend does stays as is; three things change:
+Everything Django's own backend does stays as is; four things change:
 
 * ``close()`` hands a clean connection to the process's pool (:mod:`.pool`) instead of closing it, and
   the next connect in any thread or greenlet takes it. A connection is clean when no transaction is open,
@@ -8,6 +8,12 @@ Everything Django's own backend does stays as is; three things change:
   call on it was interrupted half way (a greenlet killed mid-query leaves unread packets behind).
 * A reused connection skips the session set-up (``SET NAMES``, isolation level, ``SQL_AUTO_IS_NULL``):
   it already has it.
+* A transaction is ``START TRANSACTION`` ... ``COMMIT`` with the session left in autocommit mode (PyMySQL,
+  whose replies carry the session's status flags), instead of ``SET AUTOCOMMIT = 0`` ... ``COMMIT`` ...
+  ``SET AUTOCOMMIT = 1``: one round trip fewer per transaction, three fewer for an ``atomic`` block that
+  sends nothing. Leaving autocommit (Django's flag) starts the transaction at the block's first statement;
+  ``COMMIT``/``ROLLBACK`` are skipped when none is open; entering autocommit with one open commits it, as
+  ``SET AUTOCOMMIT = 1`` does.
 * The server facts Django reads once per connection object (``SELECT VERSION(), @@sql_mode, ...``) are
   read once per process: a gevent worker creates a connection object per task.
 
@@ -27,8 +33,9 @@ from pipeline.db.mysql.pool import ConnectionPool, PoolOptions, pool_for
 
 _SERVER_DATA: Dict[Hashable, Dict[str, Any]] = {}
 
-# MySQL's "a transaction is open" bit of the server status flags (the same in every driver).
+# MySQL's server status flags (the same in every driver): "a transaction is open", "autocommit mode".
 _SERVER_STATUS_IN_TRANS = 1
+_SERVER_STATUS_AUTOCOMMIT = 2
 
 
 class DatabaseWrapper(mysql_base.DatabaseWrapper):
@@ -96,19 +103,43 @@ class DatabaseWrapper(mysql_base.DatabaseWrapper):
 
     def _guard_execute(self, execute: Any, sql: Any, params: Any, many: bool, context: Any) -> Any:
         with self._guarded():
+            if not self.autocommit and self._idle_in_autocommit():
+                with self.wrap_database_errors:
+                    self.connection.begin()  # the transaction Django's flag says is open
             return execute(sql, params, many, context)
 
     def _commit(self) -> None:
         with self._guarded():
-            super()._commit()
+            if not self._idle_in_autocommit():
+                super()._commit()
 
     def _rollback(self) -> None:
         with self._guarded():
-            super()._rollback()
+            if not self._idle_in_autocommit():
+                super()._rollback()
 
     def _set_autocommit(self, autocommit: bool) -> None:
         with self._guarded():
+            status = self._session_status()
+            if status & _SERVER_STATUS_AUTOCOMMIT:
+                # The session stays in autocommit mode: the first statement that needs a transaction
+                # begins it (``_guard_execute``); entering autocommit ends an open one with a commit.
+                if autocommit and status & _SERVER_STATUS_IN_TRANS:
+                    with self.wrap_database_errors:
+                        self.connection.commit()
+                return
             super()._set_autocommit(autocommit)
+
+    def _session_status(self) -> int:
+        """The session's status flags from the last reply; 0 when the driver does not report them (the
+        backend then toggles autocommit as Django's does)."""
+        status = getattr(self.connection, "server_status", None)
+        return status if isinstance(status, int) else 0
+
+    def _idle_in_autocommit(self) -> bool:
+        """The session is in autocommit mode with no transaction open: nothing to commit or roll back."""
+        status = self._session_status()
+        return bool(status & _SERVER_STATUS_AUTOCOMMIT) and not status & _SERVER_STATUS_IN_TRANS
 
     @contextmanager
     def _guarded(self) -> Iterator[None]:
