@@ -168,12 +168,7 @@ def admit_execute(
     token = read_execute_fence(headers)
     if token is None or _recovering(recover_point):
         return True
-    reason = _stale_reason(runtime, claim_execute, process_id, token)
-    if reason is None:
-        return True
-    enforced = enforce_enabled()
-    record_drop(KIND_EXECUTE, reason, enforced, process_id=process_id, node_id=node_id, fence=token)
-    return not enforced
+    return _admit(runtime, KIND_EXECUTE, claim_execute, token, node_id, process_id=process_id)
 
 
 def admit_schedule(
@@ -188,9 +183,16 @@ def admit_schedule(
     token = read_schedule_fence(headers)
     if token is None or callback_data_id is not None or _recovering(recover_point):
         return True
-    reason = _stale_reason(runtime, claim_schedule, schedule_id, token)
+    return _admit(runtime, KIND_SCHEDULE, claim_schedule, token, node_id, schedule_id=schedule_id)
+
+
+def _admit(runtime: Any, kind: str, claim: Any, token: Any, node_id: str, **target: Any) -> bool:
+    """Check a fenced message's token against its one ``target`` (process or schedule id); a stale one is
+    recorded, and dropped when enforcement is on."""
+    [target_id] = target.values()
+    reason = _stale_reason(runtime, claim, target_id, token)
     if reason is None:
         return True
     enforced = enforce_enabled()
-    record_drop(KIND_SCHEDULE, reason, enforced, schedule_id=schedule_id, node_id=node_id, fence=token)
+    record_drop(kind, reason, enforced, node_id=node_id, fence=token, **target)
     return not enforced
