@@ -267,12 +267,12 @@ def ensure_venv(venv: Path = VENV_DIR, requirements: Path = REQUIREMENTS) -> Pat
 
 
 def ensure_mysqlclient(venv: Path = VENV_DIR, requirements: Path = MYSQLCLIENT_REQUIREMENTS) -> Path:
-    """Add mysqlclient to the upstream virtualenv (``--settings upstream-style`` on MariaDB only).
+    """Add mysqlclient to the virtualenv :func:`ensure_venv` made (``--settings upstream-style`` on
+    MariaDB only).
 
     Kept out of ``upstream-requirements.txt``: mysqlclient builds from source (a C compiler and the
     MariaDB client headers), which the playground mode and the chaos suite do not need.
     """
-    ensure_venv(venv)
     _install_once(venv, requirements, ".bench-requirements-mysqlclient")
     return venv_python(venv)
 

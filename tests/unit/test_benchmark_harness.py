@@ -397,3 +397,29 @@ def test_the_harness_chooses_which_mysql_driver_is_counted(monkeypatch, driver, 
         monkeypatch.setenv("BAMBOO_BENCH_MYSQL_DRIVER", driver)
     assert sql_counter.install() is True
     assert calls == [wrapped]
+
+
+def test_upstream_style_on_postgres_needs_no_mysqlclient(monkeypatch):
+    monkeypatch.setenv("BAMBOO_BENCH_DB", "postgres")
+    for factory in (ours, upstream):
+        implementation = factory("upstream-style")
+        assert not implementation.uses_mysqlclient()
+        assert implementation.env()["BAMBOO_DB"].startswith(services.POSTGRES_SERVER)
+
+
+def test_mysqlclient_is_added_to_the_upstream_venv_once_with_its_own_stamp(monkeypatch, tmp_path):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("")
+    base, extra = tmp_path / "base.txt", tmp_path / "mysqlclient.txt"
+    base.write_text("bamboo-pipeline==4.0.6\n")
+    extra.write_text("mysqlclient==2.3.2\n")
+    installed = []
+    monkeypatch.setattr(
+        upstream_project.subprocess, "run", lambda command, check: installed.append(command[-1])
+    )
+    upstream_project.ensure_venv(venv, base)
+    upstream_project.ensure_mysqlclient(venv, extra)
+    upstream_project.ensure_mysqlclient(venv, extra)
+    upstream_project.ensure_venv(venv, base)  # the playground mode: nothing to install again
+    assert installed == [str(base), str(extra)]
