@@ -12,16 +12,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from benchmark import services
-from benchmark.implementations import BENCH_DIR, IMPLEMENTATIONS, Implementation
+from benchmark.implementations import BENCH_DIR, IMPLEMENTATIONS, SETTINGS_MODES, Implementation
 from benchmark.scenarios import DEFAULT_ORDER, PREPARE, SCENARIOS, Scenario
 from benchmark.services import max_connections, raise_max_connections
 from benchmark.workers import WorkerPool, combine
 
 
-def result_line(scenario: str, impl: str, workers: int, concurrency: int, figures: Dict[str, Any]) -> str:
+def result_line(
+    scenario: str, impl: str, settings: str, workers: int, concurrency: int, figures: Dict[str, Any]
+) -> str:
     """The machine-readable line (``key=value`` separated by spaces, ``na`` when not measured)."""
     nodes = figures["nodes"] or 1
 
@@ -33,7 +35,7 @@ def result_line(scenario: str, impl: str, workers: int, concurrency: int, figure
 
     rss = figures.get("peak_rss_mb")
     line = (
-        f"scenario={scenario} impl={impl} workers={workers} concurrency={concurrency} "
+        f"scenario={scenario} impl={impl} settings={settings} workers={workers} concurrency={concurrency} "
         f"wall_s={figures['wall_s']:.2f} nodes_per_s={figures['nodes'] / figures['wall_s']:.1f} "
         f"db_queries_per_node={per_node(figures.get('db_queries'))} "
         f"db_commits_per_node={per_node(figures.get('db_commits'))} "
@@ -107,6 +109,8 @@ def run_once(implementation: Implementation, scenario: Scenario, args: argparse.
     figures["worker_db_connects"] = worker_stats["connects"]
     figures["db_queries"] = figures["driver_statements"] + worker_stats["statements"]
     figures["db_commits"] = figures["driver_commits"] + worker_stats["commits"]
+    # the COMMITs alone, next to the server's Com_commit delta (server_com_commit) for cross-checking
+    figures["db_commit_statements"] = figures["driver_commit_statements"] + worker_stats["commit_statements"]
     figures["worker_errors"] = pool.error_count() if scenario.kind != PREPARE else 0
     if figures["worker_errors"]:
         print(
@@ -144,6 +148,13 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
         "--scenario", default="17x100", help=f"comma-separated names from {', '.join(SCENARIOS)}, or 'all'"
     )
     parser.add_argument("--impl", choices=("ours", "upstream", "both"), default="ours")
+    parser.add_argument(
+        "--settings",
+        choices=(*SETTINGS_MODES, "both"),
+        default="playground",
+        help="project settings: playground (tuned, default), upstream-style (as upstream documents a "
+        "project: Django's MySQL backend on mysqlclient, no delivery settings) or both",
+    )
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--concurrency", type=int, default=100, help="gevent -c of each worker process")
     parser.add_argument("--repeat", type=int, default=1, help="runs per scenario and implementation")
@@ -181,21 +192,36 @@ def implementations(args: argparse.Namespace) -> List[str]:
     return ["upstream", "ours"] if args.impl == "both" else [args.impl]
 
 
-def run_scenario(scenario: Scenario, prepared: Dict[str, Implementation], args: argparse.Namespace) -> None:
-    """Every selected implementation on one scenario (``--repeat`` times), then the ratio."""
+def settings_modes(args: argparse.Namespace) -> List[str]:
+    return list(SETTINGS_MODES) if args.settings == "both" else [args.settings]
+
+
+Prepared = Dict[Tuple[str, str], Implementation]
+
+
+def run_scenario(scenario: Scenario, prepared: Prepared, args: argparse.Namespace) -> None:
+    """One scenario: per settings mode, every selected implementation (``--repeat`` times), then the
+    ratio. The two runs a ratio compares follow each other."""
+    for settings in settings_modes(args):
+        run_settings(scenario, settings, prepared, args)
+
+
+def run_settings(scenario: Scenario, settings: str, prepared: Prepared, args: argparse.Namespace) -> None:
     workers, concurrency = (0, 0) if scenario.kind == PREPARE else (args.workers, args.concurrency)
     walls: Dict[str, List[float]] = {}
     for impl_name in implementations(args):
-        if impl_name not in prepared:
-            prepared[impl_name] = IMPLEMENTATIONS[impl_name]()
-            prepared[impl_name].setup()
+        key = (impl_name, settings)
+        if key not in prepared:
+            prepared[key] = IMPLEMENTATIONS[impl_name](settings)
+            prepared[key].setup()
         for _ in range(args.repeat):
-            figures = run_once(prepared[impl_name], scenario, args)
-            print(result_line(scenario.name, impl_name, workers, concurrency, figures), flush=True)
+            figures = run_once(prepared[key], scenario, args)
+            print(result_line(scenario.name, impl_name, settings, workers, concurrency, figures), flush=True)
             if args.json:
-                print(json.dumps({"scenario": scenario.name, "impl": impl_name, **figures}), flush=True)
+                record = {"scenario": scenario.name, "impl": impl_name, "settings": settings, **figures}
+                print(json.dumps(record), flush=True)
             walls.setdefault(impl_name, []).append(figures["wall_s"])
-    print_ratio(scenario.name, walls)
+    print_ratio(scenario.name, settings, walls)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -210,18 +236,24 @@ def main(argv: Optional[List[str]] = None) -> None:
     args.run_dir = args.run_dir or tempfile.mkdtemp(prefix="bamboo-bench-")
     Path(args.run_dir).mkdir(parents=True, exist_ok=True)
     check_connections(args)
-    prepared: Dict[str, Implementation] = {}
+    prepared: Prepared = {}
     for scenario_name in args.scenarios:
         run_scenario(SCENARIOS[scenario_name], prepared, args)
 
 
-def print_ratio(scenario_name: str, walls: Dict[str, List[float]]) -> None:
+def ratio_line(scenario_name: str, settings: str, walls: Dict[str, List[float]]) -> Optional[str]:
     """``upstream wall / ours wall`` (means over repeats): above 1 means ours is faster."""
-    if "ours" in walls and "upstream" in walls:
-        ours = sum(walls["ours"]) / len(walls["ours"])
-        upstream = sum(walls["upstream"]) / len(walls["upstream"])
-        print(
-            f"scenario={scenario_name} ratio_upstream_over_ours={upstream / ours:.2f} "
-            f"upstream_wall_s={upstream:.2f} ours_wall_s={ours:.2f}",
-            flush=True,
-        )
+    if "ours" not in walls or "upstream" not in walls:
+        return None
+    ours = sum(walls["ours"]) / len(walls["ours"])
+    upstream = sum(walls["upstream"]) / len(walls["upstream"])
+    return (
+        f"scenario={scenario_name} settings={settings} ratio_upstream_over_ours={upstream / ours:.2f} "
+        f"upstream_wall_s={upstream:.2f} ours_wall_s={ours:.2f}"
+    )
+
+
+def print_ratio(scenario_name: str, settings: str, walls: Dict[str, List[float]]) -> None:
+    line = ratio_line(scenario_name, settings, walls)
+    if line:
+        print(line, flush=True)

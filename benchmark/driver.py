@@ -15,7 +15,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlparse
 
 import sql_counter
@@ -39,7 +39,8 @@ def build_trees(scenario: Scenario) -> List[dict]:
 
 
 class QuestionCounter:
-    """MariaDB ``Questions`` (statements received from all clients) read on a connection of its own."""
+    """MariaDB ``Questions`` (statements received from all clients) and ``Com_commit`` (their COMMITs),
+    read on a connection of its own."""
 
     def __init__(self, url: str):
         import pymysql
@@ -52,10 +53,12 @@ class QuestionCounter:
             password=parsed.password or "",
         )
 
-    def read(self) -> int:
+    def read(self) -> Tuple[int, int]:
+        """``(Questions, Com_commit)``, in one statement."""
         with self.connection.cursor() as cursor:
-            cursor.execute("SHOW GLOBAL STATUS LIKE 'Questions'")
-            return int(cursor.fetchone()[1])
+            cursor.execute("SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions', 'Com_commit')")
+            values = {name.lower(): int(value) for name, value in cursor.fetchall()}
+        return values["questions"], values["com_commit"]
 
 
 class OwnQueries:
@@ -213,7 +216,7 @@ def measure(scenario: Scenario, timeout: float) -> Dict[str, Any]:
     db_url = os.environ.get("BAMBOO_DB", "")
     questions = QuestionCounter(db_url) if db_url.startswith("mysql") else None
     own = OwnQueries()
-    questions_before = questions.read() if questions else 0
+    questions_before, com_commit_before = questions.read() if questions else (0, 0)
     started, cpu_started = time.perf_counter(), time.process_time()
     called_at = start_pipelines(trees)
     prepare_s = time.perf_counter() - started
@@ -221,8 +224,10 @@ def measure(scenario: Scenario, timeout: float) -> Dict[str, Any]:
     if scenario.kind != PREPARE:
         wait_finished(scenario, len(called_at), timeout, own)
     polled_s = time.perf_counter() - started
-    # 1 = the SHOW STATUS below (the server counts the statement that reads the counter)
-    server_questions = questions.read() - questions_before - own.count - 1 if questions else None
+    questions_after, com_commit_after = questions.read() if questions else (0, 0)
+    # 1 = the SHOW STATUS that read them (the server counts the statement that reads the counter)
+    server_questions = questions_after - questions_before - own.count - 1 if questions else None
+    server_com_commit = com_commit_after - com_commit_before if questions else None
     figures = {
         "wall_s": prepare_s,
         "prepare_s": prepare_s,
@@ -230,8 +235,10 @@ def measure(scenario: Scenario, timeout: float) -> Dict[str, Any]:
         "polled_s": polled_s,
         "nodes": scenario.total_nodes,
         "server_questions": server_questions,
+        "server_com_commit": server_com_commit,
         "driver_statements": sql_counter.statements(),
         "driver_commits": sql_counter.commits(),
+        "driver_commit_statements": sql_counter.commit_statements(),
         "driver_published": publishes["published"],
         "roots": len(called_at),
     }

@@ -79,4 +79,4 @@ def run_smoke(scenario_name: str = SMOKE_SCENARIO) -> str:
             "broker_msgs": len(runtime.task_log),
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         }
-    return result_line(scenario.name, "ours-inmemory", 0, 0, figures)
+    return result_line(scenario.name, "ours-inmemory", "na", 0, 0, figures)

@@ -29,6 +29,7 @@ COUNTS = {"published": 0, "consumed": 0}
 CPU_AT_READY = [0.0]
 STATEMENTS_AT_READY = [0]
 COMMITS_AT_READY = [0]
+COMMIT_STATEMENTS_AT_READY = [0]
 RSS_AT_READY_KB = [0]
 CONNECTS_AT_READY = [0]
 
@@ -85,6 +86,7 @@ def _ready(**_kwargs) -> None:
     CPU_AT_READY[0] = cpu_seconds()
     STATEMENTS_AT_READY[0] = sql_counter.statements()
     COMMITS_AT_READY[0] = sql_counter.commits()
+    COMMIT_STATEMENTS_AT_READY[0] = sql_counter.commit_statements()
     RSS_AT_READY_KB[0] = status_kb("VmRSS")
     CONNECTS_AT_READY[0] = sql_counter.connects()
     write_stats(ready=True, pid=os.getpid())
@@ -101,6 +103,7 @@ def _shutdown(**_kwargs) -> None:
         cpu_s=cpu_seconds() - CPU_AT_READY[0],
         statements=sql_counter.statements() - STATEMENTS_AT_READY[0],
         commits=sql_counter.commits() - COMMITS_AT_READY[0],
+        commit_statements=sql_counter.commit_statements() - COMMIT_STATEMENTS_AT_READY[0],
         connects=sql_counter.connects() - CONNECTS_AT_READY[0],
         db_pool=db_pool_counts(),
         **COUNTS,

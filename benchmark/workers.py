@@ -26,10 +26,10 @@ class WorkerPool:
     processes: List[subprocess.Popen] = field(default_factory=list)
 
     def stats_path(self, index: int) -> Path:
-        return self.run_dir / f"{self.implementation.name}-worker-{index}.json"
+        return self.run_dir / f"{self.implementation.label}-worker-{index}.json"
 
     def log_path(self, index: int) -> Path:
-        return self.run_dir / f"{self.implementation.name}-worker-{index}.log"
+        return self.run_dir / f"{self.implementation.label}-worker-{index}.log"
 
     def command(self, index: int) -> List[str]:
         return [
@@ -45,7 +45,7 @@ class WorkerPool:
             "-c",
             str(self.concurrency),
             "-n",
-            f"bench{index}-{self.implementation.name}@%h",
+            f"bench{index}-{self.implementation.label}@%h",
             "-l",
             "WARNING",
             "--without-gossip",
@@ -120,6 +120,7 @@ def combine(stats: List[Dict[str, Any]]) -> Dict[str, Any]:
         "ready_rss_mb_per_worker": [item.get("ready_rss_kb", 0) / 1024.0 for item in stats],
         "statements": sum(item.get("statements", 0) for item in stats),
         "commits": sum(item.get("commits", 0) for item in stats),
+        "commit_statements": sum(item.get("commit_statements", 0) for item in stats),
         "connects": sum(item.get("connects", 0) for item in stats),
         "cpu_s": sum(item.get("cpu_s", 0.0) for item in stats),
         "complete": all("peak_rss_kb" in item for item in stats),

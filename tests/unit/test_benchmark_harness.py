@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from benchmark import services, sql_counter, upstream_project
-from benchmark.cli import parse_args, result_line
+from benchmark.cli import parse_args, ratio_line, result_line, settings_modes
 from benchmark.implementations import BENCH_DIR, ours, upstream
 from benchmark.scenarios import SCENARIOS
 from benchmark.workers import combine
@@ -77,17 +77,19 @@ def test_the_result_line_carries_every_figure():
         "ready_rss_mb_per_worker": [90.2, 91.0],
         "peak_rss_mb_per_worker": [120.4, 131.6],
     }
-    line = result_line("17x100", "ours", 1, 100, figures)
+    line = result_line("17x100", "ours", "playground", 1, 100, figures)
     assert line == (
-        "scenario=17x100 impl=ours workers=1 concurrency=100 wall_s=17.00 nodes_per_s=100.0 "
-        "db_queries_per_node=12.00 db_commits_per_node=7.00 broker_msgs_per_node=0.294 peak_rss_mb=98 "
-        "worker_cpu_s=8.5 worker_db_connects=101 load_1m=3.13->2.50 latency_p50_s=5.12 latency_p99_s=9.88 "
-        "rss_mb_per_worker=90->120,91->132"
+        "scenario=17x100 impl=ours settings=playground workers=1 concurrency=100 wall_s=17.00 "
+        "nodes_per_s=100.0 db_queries_per_node=12.00 db_commits_per_node=7.00 broker_msgs_per_node=0.294 "
+        "peak_rss_mb=98 worker_cpu_s=8.5 worker_db_connects=101 load_1m=3.13->2.50 latency_p50_s=5.12 "
+        "latency_p99_s=9.88 rss_mb_per_worker=90->120,91->132"
     )
 
 
 def test_a_prepare_line_has_no_latency_or_worker_memory():
-    line = result_line("prepare1000", "ours", 0, 0, {"nodes": 1004, "wall_s": 0.2, "db_queries": 20})
+    line = result_line(
+        "prepare1000", "ours", "playground", 0, 0, {"nodes": 1004, "wall_s": 0.2, "db_queries": 20}
+    )
     assert "latency" not in line and "rss_mb_per_worker" not in line
     assert "db_commits_per_node=na" in line
 
@@ -101,6 +103,7 @@ def test_worker_counters_are_summed_over_processes():
             "ready_rss_kb": 1024,
             "statements": 10,
             "commits": 6,
+            "commit_statements": 2,
             "connects": 2,
             "cpu_s": 1.5,
         },
@@ -114,6 +117,7 @@ def test_worker_counters_are_summed_over_processes():
         "ready_rss_mb_per_worker": [1.0, 0.0],
         "statements": 15,
         "commits": 6,
+        "commit_statements": 2,
         "connects": 3,
         "cpu_s": 2.0,
         "complete": True,
@@ -193,3 +197,229 @@ def test_busy_cores_count_user_nice_system_irq_and_softirq(tmp_path):
         "cpu  " + " ".join(str(value * ticks) for value in values) + "\ncpu0 1 1 1 1 1 1 1 1\n"
     )
     assert services.machine_busy_seconds(str(tmp_path)) == 15.0
+
+
+# ---------------------------------------------------------------------------- --settings
+
+STYLE_SETTINGS_FILE = "bench_site/settings.py"
+
+
+def _style_settings(monkeypatch, url: str) -> dict:
+    monkeypatch.setenv("BAMBOO_DB", url)
+    monkeypatch.setenv("BAMBOO_BROKER", "amqp://guest:guest@127.0.0.1:5672/bench_x")
+    namespace: dict = {}
+    source = upstream_project.style_project_files()[STYLE_SETTINGS_FILE]
+    exec(compile(source, STYLE_SETTINGS_FILE, "exec"), namespace)
+    return namespace
+
+
+def test_the_upstream_style_project_uses_djangos_mysql_backend_on_its_default_driver(monkeypatch):
+    namespace = _style_settings(monkeypatch, "mysql://root:@127.0.0.1:3306/bench_x?ssl_disabled=true")
+    database = namespace["DATABASES"]["default"]
+    assert database == {
+        "ENGINE": "django.db.backends.mysql",
+        "NAME": "bench_x",
+        "USER": "root",
+        "PASSWORD": "",
+        "HOST": "127.0.0.1",
+        "PORT": 3306,
+    }  # no OPTIONS (no PyMySQL option), CONN_MAX_AGE at Django's default
+    source = upstream_project.style_project_files()[STYLE_SETTINGS_FILE]
+    assert "pymysql" not in source.lower() and "pipeline.db" not in source and "BAMBOO_DB_" not in source
+
+
+def test_the_upstream_style_project_says_nothing_about_delivery(monkeypatch):
+    from pipeline.eri.celery.queues import CELERY_QUEUES
+
+    namespace = _style_settings(monkeypatch, "mysql://root:@127.0.0.1:3306/bench_x")
+    assert namespace["BROKER_URL"] == "amqp://guest:guest@127.0.0.1:5672/bench_x"
+    assert namespace["CELERY_QUEUES"] is CELERY_QUEUES
+    tuning = [name for name in namespace if "ACKS" in name or "PREFETCH" in name or "HEARTBEAT" in name]
+    assert tuning == [] and not [name for name in namespace if name.startswith("BAMBOO")]
+    celery_app = upstream_project.style_project_files()["bench_site/celery.py"]
+    assert 'app.config_from_object("django.conf:settings")' in celery_app and "namespace" not in celery_app
+
+
+def test_the_upstream_style_project_on_postgres_uses_djangos_postgresql_backend(monkeypatch):
+    namespace = _style_settings(monkeypatch, "postgres://bamboo:bamboo@127.0.0.1:5432/bench_x")
+    database = namespace["DATABASES"]["default"]
+    assert (database["ENGINE"], database["NAME"], database["PORT"]) == (
+        "django.db.backends.postgresql",
+        "bench_x",
+        5432,
+    )
+
+
+def test_both_projects_run_the_same_components():
+    path = "bench_components/components/collections/debug.py"
+    assert upstream_project.style_project_files()[path] == upstream_project.project_files()[path]
+
+
+def test_upstream_style_is_one_project_run_from_each_virtualenv(monkeypatch):
+    monkeypatch.delenv("BAMBOO_BENCH_DB", raising=False)
+    monkeypatch.delenv("BAMBOO_BENCH_SUFFIX", raising=False)
+    mine, theirs = ours("upstream-style"), upstream("upstream-style")
+    assert mine.project_dir == theirs.project_dir == upstream_project.STYLE_PROJECT_DIR
+    assert mine.settings_module == theirs.settings_module == "bench_site.settings"
+    assert mine.python != theirs.python
+    assert (mine.database, theirs.database) == (
+        "bamboo_bench_ours_upstream_style",
+        "bamboo_bench_upstream_upstream_style",
+    )
+    assert (
+        mine.env()["BAMBOO_BENCH_MYSQL_DRIVER"] == theirs.env()["BAMBOO_BENCH_MYSQL_DRIVER"] == "mysqlclient"
+    )
+    assert (mine.label, ours().label) == ("ours-upstream-style", "ours")
+
+
+def test_the_playground_mode_is_unchanged(monkeypatch):
+    monkeypatch.delenv("BAMBOO_BENCH_DB", raising=False)
+    monkeypatch.delenv("BAMBOO_BENCH_SUFFIX", raising=False)
+    mine, theirs = ours(), upstream()
+    assert (mine.settings_module, mine.database) == ("playground.settings", "bamboo_bench_ours")
+    assert (theirs.settings_module, theirs.database) == (
+        upstream_project.SETTINGS_MODULE,
+        "bamboo_bench_upstream",
+    )
+    assert mine.env()["BAMBOO_BENCH_MYSQL_DRIVER"] == "pymysql"
+
+
+def test_settings_option_defaults_to_playground_and_both_runs_playground_first():
+    assert parse_args([]).settings == "playground"
+    assert settings_modes(parse_args(["--settings", "both"])) == ["playground", "upstream-style"]
+    assert settings_modes(parse_args(["--settings", "upstream-style"])) == ["upstream-style"]
+    with pytest.raises(SystemExit):
+        parse_args(["--settings", "tuned"])
+
+
+def test_the_ratio_line_names_its_settings():
+    walls = {"upstream": [4.0, 6.0], "ours": [1.0]}
+    assert ratio_line("serial100", "upstream-style", walls) == (
+        "scenario=serial100 settings=upstream-style ratio_upstream_over_ours=5.00 upstream_wall_s=5.00 "
+        "ours_wall_s=1.00"
+    )
+    assert ratio_line("serial100", "playground", {"ours": [1.0]}) is None
+
+
+class FakeMysqlclientConnection:
+    """mysqlclient's ``Connection`` as the counter sees it: every method that sends a statement records it
+    in ``sent``; ``autocommit`` sends only on a change, as mysqlclient does."""
+
+    def __init__(self, autocommit=False):
+        self.sent: list = []
+        self.server_autocommit = True  # the server's default; the OK packets keep the flag current
+        self.set_character_set("utf8mb4")
+        self.autocommit(autocommit)
+
+    def get_autocommit(self):
+        return self.server_autocommit
+
+    def query(self, sql):
+        self.sent.append(sql)
+
+    def commit(self):
+        self.sent.append("COMMIT")
+
+    def rollback(self):
+        self.sent.append("ROLLBACK")
+
+    def autocommit(self, on):
+        if self.get_autocommit() != on:
+            self.sent.append(f"SET autocommit={int(on)}")
+            self.server_autocommit = on
+
+    def set_character_set(self, charset, collation=None):
+        self.sent.append(f"SET NAMES {charset}")
+
+
+@pytest.fixture
+def counter(monkeypatch):
+    """A fresh counter and a fresh fake mysqlclient class wrapped by it."""
+    state = {"statements": 0, "commits": 0, "commit_statements": 0, "connects": 0, "paused": 0}
+    monkeypatch.setattr(sql_counter, "STATE", state)
+    connection_class = type("Connection", (FakeMysqlclientConnection,), {})
+    sql_counter.wrap_mysqlclient(connection_class)
+    sql_counter.wrap_mysqlclient(connection_class)  # once only
+    return connection_class, state
+
+
+def test_mysqlclient_counts_every_statement_a_new_connection_sends(counter):
+    connection_class, state = counter
+    connection = connection_class()  # SET NAMES, SET autocommit=0 (PEP 249's default)
+    connection.autocommit(True)  # Django turns it on: one more
+    connection.autocommit(True)  # no change: nothing sent
+    assert connection.sent == ["SET NAMES utf8mb4", "SET autocommit=0", "SET autocommit=1"]
+    assert (state["statements"], state["connects"], state["commits"]) == (3, 1, 0)
+
+
+def test_mysqlclient_commits_are_commit_calls_and_writes_in_autocommit(counter):
+    connection_class, state = counter
+    connection = connection_class(autocommit=True)
+    connection.query("SELECT 1")
+    connection.query(b"UPDATE eri_state SET name = 'FINISHED'")  # the server commits it: 1
+    connection.autocommit(False)  # Django's atomic()
+    connection.query("INSERT INTO eri_schedule VALUES (1)")
+    connection.query("SAVEPOINT s1")
+    connection.query("ROLLBACK TO SAVEPOINT s1")
+    connection.commit()  # 2
+    connection.autocommit(True)
+    connection.query("BEGIN")  # an explicit transaction in autocommit mode
+    connection.query("DELETE FROM eri_schedule")
+    connection.query("ROLLBACK TO SAVEPOINT s2")  # still inside it
+    connection.query("UPDATE eri_process SET asleep = 1")
+    connection.query("COMMIT")  # 3
+    connection.query("INSERT INTO eri_state VALUES (2)")  # autocommit again: 4
+    connection.rollback()
+    assert state["statements"] == len(connection.sent) == 16
+    assert (state["commits"], state["commit_statements"]) == (4, 2)
+
+
+def test_mysqlclient_counts_nothing_while_paused(counter):
+    connection_class, state = counter
+    with sql_counter.paused():
+        connection = connection_class(autocommit=True)
+        connection.query("INSERT INTO eri_state VALUES (1)")
+        connection.commit()
+    assert state == {"statements": 0, "commits": 0, "commit_statements": 0, "connects": 0, "paused": 0}
+
+
+@pytest.mark.parametrize(
+    "driver,wrapped", [("mysqlclient", "mysqlclient"), ("pymysql", "pymysql"), (None, "pymysql")]
+)
+def test_the_harness_chooses_which_mysql_driver_is_counted(monkeypatch, driver, wrapped):
+    calls = []
+    monkeypatch.setattr(sql_counter, "_install_psycopg", lambda: False)
+    monkeypatch.setattr(sql_counter, "_install_mysqlclient", lambda: calls.append("mysqlclient") or True)
+    monkeypatch.setattr(sql_counter, "_install_pymysql", lambda: calls.append("pymysql") or True)
+    if driver is None:
+        monkeypatch.delenv("BAMBOO_BENCH_MYSQL_DRIVER", raising=False)
+    else:
+        monkeypatch.setenv("BAMBOO_BENCH_MYSQL_DRIVER", driver)
+    assert sql_counter.install() is True
+    assert calls == [wrapped]
+
+
+def test_upstream_style_on_postgres_needs_no_mysqlclient(monkeypatch):
+    monkeypatch.setenv("BAMBOO_BENCH_DB", "postgres")
+    for factory in (ours, upstream):
+        implementation = factory("upstream-style")
+        assert not implementation.uses_mysqlclient()
+        assert implementation.env()["BAMBOO_DB"].startswith(services.POSTGRES_SERVER)
+
+
+def test_mysqlclient_is_added_to_the_upstream_venv_once_with_its_own_stamp(monkeypatch, tmp_path):
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("")
+    base, extra = tmp_path / "base.txt", tmp_path / "mysqlclient.txt"
+    base.write_text("bamboo-pipeline==4.0.6\n")
+    extra.write_text("mysqlclient==2.3.2\n")
+    installed = []
+    monkeypatch.setattr(
+        upstream_project.subprocess, "run", lambda command, check: installed.append(command[-1])
+    )
+    upstream_project.ensure_venv(venv, base)
+    upstream_project.ensure_mysqlclient(venv, extra)
+    upstream_project.ensure_mysqlclient(venv, extra)
+    upstream_project.ensure_venv(venv, base)  # the playground mode: nothing to install again
+    assert installed == [str(base), str(extra)]
