@@ -1,4 +1,4 @@
-"""pipeline.conf.settings: a default or the project's value, kept after the first read, forgotten on change."""
+"""pipeline.conf.settings: the project's value or the default, kept after a read, forgotten on a change."""
 
 from django.test import override_settings
 
@@ -20,7 +20,8 @@ def test_a_kept_value_follows_override_settings():
 def test_a_kept_value_follows_the_settings_fixture(settings):
     before = conf.LOG_PERSISTENT_DAYS
     settings.LOG_PERSISTENT_DAYS = before + 3
-    assert conf.LOG_PERSISTENT_DAYS == before + 3
+    after = conf.LOG_PERSISTENT_DAYS
+    assert after == before + 3
 
 
 def test_settings_without_a_default_are_read_every_time():
