@@ -70,4 +70,3 @@ def _listen_for_changes() -> None:
 
     setting_changed.connect(settings.forget, dispatch_uid="pipeline.conf.settings")
     _listening.append(True)
-
