@@ -395,6 +395,26 @@ def check_datetimes_round_trip_through_the_orm(prefix: str) -> None:
     assert _is_utc(stored.claimed_at) and _is_utc(stored.lease_until)
 
 
+def check_select_values_reads_what_the_orm_reads(prefix: str) -> None:
+    """Rows of any column type come back as the ORM's ``.values()`` gives them: aware datetimes (or
+    None), booleans, integers, strings; an unknown key gives no row."""
+    from pipeline.eri.imp import _sql
+    from pipeline.eri.models import State
+
+    fields = ("node_id", "name", "loop", "retry", "skip", "error_ignored", "created_time", "started_time")
+    fields += ("archived_time",)
+    started = datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=_EIGHT_HOURS_EAST)
+    State.objects.create(**_state(prefix, "a", skip=True, retry=3, started_time=started))
+    State.objects.create(**_state(prefix, "b", error_ignored=True, archived_time=started))
+    for key in ("a", "b"):
+        where = {"node_id": f"{prefix}{key}"}
+        rows = _sql.select_values(State, fields, where, limit=1)
+        assert rows == [State.objects.filter(**where).values(*fields).first()]
+        assert all(type(rows[0][name]) is bool for name in ("skip", "error_ignored"))
+        assert _is_utc(rows[0]["created_time"])
+    assert _sql.select_values(State, fields, {"node_id": f"{prefix}missing"}, limit=1) == []
+
+
 def check_hard_strings_round_trip(prefix: str) -> None:
     """Quotes, backslashes, NUL, unicode and emoji reach the table unchanged, in every statement kind."""
     from pipeline.eri.imp import _sql
@@ -441,5 +461,6 @@ CHECKS: List[Callable[[str], None]] = [
     check_select_with_an_empty_in_list_sends_nothing,
     check_select_limit_returns_the_lowest_ids_first,
     check_datetimes_round_trip_through_the_orm,
+    check_select_values_reads_what_the_orm_reads,
     check_hard_strings_round_trip,
 ]

@@ -190,3 +190,21 @@ def test_the_embedded_worker_consumes_the_queues_of_both_apps():
     ):
         queues = _queues_to_consume(current_app)
     assert {"celery", "timeouts", "timers", "er_execute", "er_schedule"} <= set(queues)
+
+
+@pytest.mark.django_db
+def test_the_root_config_loaders_read_one_roots_rows():
+    from pipeline.contrib.node_timeout.models import TimeoutNodeConfig
+    from pipeline.contrib.node_timeout.wiring import load_root_configs
+    from pipeline.contrib.node_timer_event.models import NodeTimerEventConfig
+    from pipeline.contrib.node_timer_event.wiring import load_root_events
+
+    TimeoutNodeConfig.objects.create(root_pipeline_id="r1", node_id="a", action="forced_fail", timeout=5)
+    TimeoutNodeConfig.objects.create(root_pipeline_id="r2", node_id="b", action="forced_fail", timeout=7)
+    NodeTimerEventConfig.objects.create(root_pipeline_id="r1", node_id="a", events='[{"index": 1}]')
+    NodeTimerEventConfig.objects.create(root_pipeline_id="r2", node_id="b")
+
+    assert load_root_configs("r1") == {"a": ("forced_fail", 5)}
+    assert load_root_events("r1") == {"a": [{"index": 1}]}
+    assert load_root_events("r2") == {"b": []}
+    assert load_root_configs("r3") == {} and load_root_events("r3") == {}

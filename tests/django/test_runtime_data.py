@@ -113,6 +113,8 @@ def test_context_outputs(runtime):
         runtime.get_context_outputs("p")
     ContextOutputs.objects.create(pipeline_id="p", outputs='["${a}", "${b}"]')
     assert runtime.get_context_outputs("p") == {"${a}", "${b}"}
+    ContextOutputs.objects.create(pipeline_id="empty", outputs="")
+    assert runtime.get_context_outputs("empty") == set()
 
 
 def test_histories(runtime):

@@ -103,3 +103,17 @@ def test_parallel_pipeline_converges(harness):
     assert harness.state_name(converge.id) == "FINISHED"
     processes = Process.objects.filter(root_pipeline_id=root)
     assert processes.count() == 7 and processes.filter(dead=True).count() == 7
+
+
+def test_process_route_reads_the_row_once(runtime, django_assert_num_queries):
+    """The route of a process comes from its row (a string queue, an integer priority), then the cache."""
+    from pipeline.eri.cache import runtime_cache
+    from pipeline.eri.imp.process import process_route
+
+    pid = _root(runtime, queue="slow", priority=3)
+    runtime_cache.clear()
+    with django_assert_num_queries(1):
+        assert process_route(pid) == ("slow", 3)
+        assert process_route(str(pid)) == ("slow", 3)
+    assert process_route(pid + 1000) is None
+    assert process_route("not a number") is None

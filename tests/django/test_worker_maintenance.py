@@ -15,6 +15,49 @@ from pipeline.eri.models import DeliveryClaim, MaintenanceLease, OutboxMessage, 
 from tests.contract import trees
 from tests.django.test_delivery_takeover import CALLS, CrashOnceService, _crash
 
+# -- One disabled result backend per worker -----------------------------------------------------------
+
+
+def _backend_in_another_thread(app: Celery, task_name: str):
+    import threading
+
+    seen = {}
+    thread = threading.Thread(target=lambda: seen.update(app=app.backend, task=app.tasks[task_name].backend))
+    thread.start()
+    thread.join()
+    return seen["app"], seen["task"]
+
+
+def test_without_a_result_backend_the_tasks_share_one_disabled_backend():
+    from celery.backends.base import DisabledBackend
+
+    from pipeline.eri.celery.queues import SCHEDULE_TASK_NAME
+
+    app = _upstream_style_app(broker_url="memory://")
+    assert maintenance.share_disabled_backend(app) is True
+    shared = app.tasks[EXECUTE_TASK_NAME].backend
+    assert isinstance(shared, DisabledBackend) and app.tasks[SCHEDULE_TASK_NAME].backend is shared
+    app_backend, task_backend = _backend_in_another_thread(app, EXECUTE_TASK_NAME)
+    assert app_backend is not shared  # Celery's own per-thread backend is left alone
+    assert task_backend is shared
+    assert app.tasks[EXECUTE_TASK_NAME].AsyncResult("some-id").backend is shared
+
+
+def test_a_configured_result_backend_is_left_alone():
+    app = _upstream_style_app(broker_url="memory://", result_backend="cache+memory://")
+    assert maintenance.share_disabled_backend(app) is False
+    assert app.tasks[EXECUTE_TASK_NAME]._backend is None
+    assert app.tasks[EXECUTE_TASK_NAME].backend is app.backend
+
+
+def test_the_worker_init_signal_shares_the_backend():
+    from celery import signals
+
+    app = _upstream_style_app(broker_url="memory://")
+    signals.worker_init.send(sender=type("Worker", (), {"app": app})())
+    assert app.tasks[EXECUTE_TASK_NAME]._backend is app.backend
+
+
 # -- Celery defaults ------------------------------------------------------------------------------------
 
 

@@ -227,3 +227,30 @@ def test_handler_error_escaping_the_handler_is_counted_as_execute_exception_and_
         assert delta["execute_failed_count_total"] == 1
     finally:
         runtime.close()
+
+
+def test_a_timed_function_observes_each_call_once_into_its_hostname_child():
+    import threading
+
+    from prometheus_client import CollectorRegistry, Histogram
+
+    from bamboo_engine.metrics import setup_histogram
+
+    registry = CollectorRegistry()
+    first = Histogram("timed_first", "t", labelnames=["hostname"], registry=registry)
+    second = Histogram("timed_second", "t", labelnames=["hostname"], registry=registry)
+
+    @setup_histogram(first, second)
+    def work(value):
+        return value * 2
+
+    def count(name):
+        return registry.get_sample_value(f"{name}_count", {"hostname": HOST_NAME}) or 0
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert work(21) == 42
+    assert (count("timed_first"), count("timed_second")) == (9, 9)

@@ -10,6 +10,7 @@ from pipeline.contrib.deadlines.rules import StateWatcher, cached_node_config
 from pipeline.contrib.node_timeout.firing import timeout_deadlines
 from pipeline.contrib.node_timeout.models import TimeoutDeadline, TimeoutFiring, TimeoutNodeConfig
 from pipeline.contrib.node_timeout.settings import node_timeout_settings
+from pipeline.eri.imp import _sql
 
 #: A node's member index in Redis outlives its arm by this much (a timeout is at most this long).
 INDEX_TTL = 60 * 60 * 24 * 15
@@ -30,9 +31,9 @@ def timeout_ledger() -> DatabaseFiringLedger:
 
 
 def load_root_configs(root_pipeline_id: str) -> Dict[str, Config]:
-    rows = TimeoutNodeConfig.objects.filter(root_pipeline_id=root_pipeline_id).values_list(
-        "node_id", "action", "timeout"
-    )
+    # Plain SQL (string and integer columns): read once per root and process, in the state-change receiver.
+    where = {"root_pipeline_id": root_pipeline_id}
+    rows = _sql.select(TimeoutNodeConfig, ("node_id", "action", "timeout"), where)
     return {node_id: (action, timeout) for node_id, action, timeout in rows}
 
 

@@ -15,6 +15,7 @@ from pipeline.contrib.node_timer_event.models import (
     TimerEventFiring,
 )
 from pipeline.contrib.node_timer_event.settings import node_timer_event_settings
+from pipeline.eri.imp import _sql
 
 
 def timer_pool() -> DeadlinePool:
@@ -33,9 +34,8 @@ def timer_ledger() -> DatabaseFiringLedger:
 
 
 def load_root_events(root_pipeline_id: str) -> Dict[str, List[Dict[str, Any]]]:
-    rows = NodeTimerEventConfig.objects.filter(root_pipeline_id=root_pipeline_id).values_list(
-        "node_id", "events"
-    )
+    # Plain SQL (string columns): read once per root and process, in the state-change receiver.
+    rows = _sql.select(NodeTimerEventConfig, ("node_id", "events"), {"root_pipeline_id": root_pipeline_id})
     return {node_id: json.loads(events) for node_id, events in rows}
 
 

@@ -11,7 +11,9 @@ At start (``celeryd_init``), for the settings the project did not set itself
   pools consumes about ten messages a second (docs/workers.md, "The heartbeat stall").
 
 The runtime's tasks declare ``acks_late`` and ``reject_on_worker_lost`` themselves
-(:mod:`pipeline.eri.celery.tasks`).
+(:mod:`pipeline.eri.celery.tasks`). When the project has no result backend, the worker gives them one
+shared ``DisabledBackend`` (``worker_init``, :func:`share_disabled_backend`): Celery keeps the app's
+backend per thread, which under gevent means a new backend object for every task and every publish.
 
 Once the worker is ready (``worker_ready``), a daemon thread (a greenlet under gevent) of the worker's
 main process runs, every ``BAMBOO_DJANGO_ERI_OUTBOX_RELAY_INTERVAL_SECONDS``:
@@ -198,6 +200,36 @@ def _on_worker_ready(sender: Any = None, **_: Any) -> None:
     start(owner_name())
 
 
+def share_disabled_backend(app: Any) -> bool:
+    """Give the runtime's tasks the app's backend once, when it is Celery's ``DisabledBackend``.
+
+    Celery builds the app's result backend per thread (``app.backend``) unless the backend class says it
+    is thread safe; gevent and eventlet make every greenlet a thread, so each task run (Celery's tracer
+    reads ``task.backend``) and each publish (``apply_async`` returns an ``AsyncResult``) would build
+    one, reading the configuration again. A disabled backend holds no connection and no state: one per
+    process serves every greenlet. A real result backend is left as the project configured it. True
+    when the tasks were given the shared backend.
+    """
+    from celery.backends.base import DisabledBackend
+
+    from pipeline.eri.celery.queues import EXECUTE_TASK_NAME, SCHEDULE_TASK_NAME
+
+    backend = app.backend
+    if not isinstance(backend, DisabledBackend):
+        return False
+    for name in (EXECUTE_TASK_NAME, SCHEDULE_TASK_NAME):
+        task = app.tasks.get(name)
+        if task is not None and task._backend is None:  # a backend set on the task itself wins
+            task.backend = backend
+    return True
+
+
+def _on_worker_init(sender: Any = None, **_: Any) -> None:
+    app = getattr(sender, "app", None)
+    if app is not None:
+        share_disabled_backend(app)
+
+
 def _on_worker_process_init(**_: Any) -> None:
     # A prefork child runs tasks: it deletes confirmed outbox rows in batches too.
     from pipeline.eri import outbox
@@ -219,6 +251,7 @@ def connect() -> None:
     """Connect the worker signals (called once when the runtime's app is ready)."""
     uid = "pipeline.eri.maintenance."
     signals.celeryd_init.connect(_on_celeryd_init, dispatch_uid=uid + "init")
+    signals.worker_init.connect(_on_worker_init, dispatch_uid=uid + "worker_init")
     signals.worker_ready.connect(_on_worker_ready, dispatch_uid=uid + "ready")
     signals.worker_process_init.connect(_on_worker_process_init, dispatch_uid=uid + "child")
     signals.worker_process_shutdown.connect(_on_shutdown, dispatch_uid=uid + "child_end")

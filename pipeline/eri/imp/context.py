@@ -52,10 +52,10 @@ class ContextMixin(StorageMixin, ContextRules):
             upsert(ContextValueModel, {"pipeline_id": pipeline_id, "key": key}, stored[key])
 
     def _context_outputs(self, pipeline_id: str) -> Optional[List[str]]:
-        text = (
-            ContextOutputs.objects.filter(pipeline_id=pipeline_id).values_list("outputs", flat=True).first()
-        )
-        return json.loads(text or "[]") if text is not None else None
+        rows = _sql.select(ContextOutputs, ("outputs",), {"pipeline_id": pipeline_id}, limit=1)
+        if not rows:
+            return None
+        return json.loads(rows[0][0] or "[]")
 
     @setup_histogram(ENGINE_RUNTIME_CONTEXT_VALUE_READ_TIME)
     def get_context_values(self, pipeline_id: str, keys: set) -> List[ContextValue]:

@@ -36,10 +36,10 @@ def process_route(process_id: Any) -> Optional[Tuple[str, int]]:
         return None
     route = runtime_cache.route(key)
     if route is None:
-        row = Process.objects.filter(id=key).values_list("queue", "priority").first()
-        if row is None:
+        rows = _sql.select(Process, ("queue", "priority"), {"id": key}, limit=1)
+        if not rows:
             return None
-        route = (row[0], row[1])
+        route = (rows[0][0], rows[0][1])
         runtime_cache.keep_route(key, *route)
     return route
 

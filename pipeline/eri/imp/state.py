@@ -40,10 +40,11 @@ class StateMixin(StorageMixin, StateRules):
     """Read and change state rows."""
 
     def _state_row(self, node_id: str) -> Optional[Dict[str, Any]]:
-        row = StateModel.objects.filter(node_id=node_id).values(*_FIELDS).first()
-        if row is not None:
-            self.memo.keep_state(row)
-        return row
+        rows = _sql.select_values(StateModel, _FIELDS, {"node_id": node_id}, limit=1)
+        if not rows:
+            return None
+        self.memo.keep_state(rows[0])
+        return rows[0]
 
     def _state_hint(self, node_id: str) -> Optional[Dict[str, Any]]:
         memo = self.memo
