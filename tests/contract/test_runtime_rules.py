@@ -31,6 +31,38 @@ def _process(harness) -> int:
 
 
 # -------------------------------------------------------------------------------------- set_state
+def test_set_running_if_fresh_writes_only_a_first_entry_of_a_running_pipeline(harness):
+    runtime = harness.runtime
+    root, sub, node = unique_id("p"), unique_id("p"), unique_id("n")
+
+    version = runtime.set_running_if_fresh(
+        node, [root, sub], loop=1, inner_loop=1, root_id=root, parent_id=sub
+    )
+    state = runtime.get_state(node)
+    assert (state.name, state.version, state.loop, state.inner_loop, state.root_id, state.parent_id) == (
+        states.RUNNING, version, 1, 1, root, sub,
+    )  # fmt: skip
+    assert state.started_time is not None and state.archived_time is None
+    # the node has a state now: nothing is written, whatever state it is in
+    assert (
+        runtime.set_running_if_fresh(node, [root], loop=1, inner_loop=1, root_id=root, parent_id=root) is None
+    )
+    assert runtime.get_state(node).version == version
+
+    # a pipeline on the stack that stops its process (suspended, revoked): nothing is written
+    for stopping in (states.SUSPENDED, states.REVOKED):
+        stopped, other = unique_id("p"), unique_id("n")
+        runtime.set_state(node_id=stopped, to_state=states.RUNNING)
+        runtime.set_state(node_id=stopped, to_state=stopping)
+        kwargs = {"loop": 1, "inner_loop": 1, "root_id": root, "parent_id": stopped}
+        assert runtime.set_running_if_fresh(other, [root, stopped], **kwargs) is None
+        assert runtime.get_state_or_none(other) is None
+    # a pipeline in any other state does not stop it
+    runtime.set_state(node_id=root, to_state=states.RUNNING)
+    fresh = unique_id("n")
+    assert runtime.set_running_if_fresh(fresh, [root], loop=1, inner_loop=1, root_id=root, parent_id=root)
+
+
 def test_set_state_through_keywords_creates_and_updates_the_same_fields(harness):
     runtime, node = harness.runtime, unique_id("n")
 
