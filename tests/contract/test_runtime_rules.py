@@ -167,8 +167,24 @@ def test_a_write_to_a_missing_process_raises_not_found(harness, write, args):
 def test_conditional_process_writes_answer_false_for_a_missing_process(harness):
     runtime = harness.runtime
     assert runtime.wake_up(MISSING_ID) is False
+    assert runtime.wake_up_at(MISSING_ID, "n") is False
     assert runtime.wake_up_if_sleeping_at(MISSING_ID, "n") is False
     assert runtime.child_process_finish(MISSING_ID, MISSING_ID) is False
+
+
+def test_wake_up_at_wakes_a_live_process_at_the_node_and_leaves_a_dead_one(harness):
+    runtime, process_id = harness.runtime, _process(harness)
+    node_id = unique_id("n")
+    runtime.sleep(process_id)
+
+    assert runtime.wake_up_at(process_id, node_id) is not False
+    assert runtime.get_current_node_id(process_id) == node_id
+    assert runtime.get_sleep_process_info_with_current_node_id(node_id) is None  # awake
+
+    runtime.sleep(process_id)
+    runtime.die(process_id)
+    assert runtime.wake_up_at(process_id, unique_id("n")) is False
+    assert runtime.get_current_node_id(process_id) == node_id
 
 
 def test_batch_resume_resumes_the_processes_that_exist(harness):

@@ -231,8 +231,8 @@ def run_with_interrupt(code, method, skip):
 # (runtime method, calls let through before the one that raises); each case hits a different phase.
 INTERRUPTED_CALLS = [
     ("get_process_info", 0),
-    ("wake_up", 1),
-    ("set_current_node", 5),
+    ("wake_up_at", 1),
+    ("set_current_node", 4),
     ("set_running_if_fresh", 0),
     ("set_running_if_fresh", 2),
     ("get_node", 4),
