@@ -106,6 +106,10 @@ def insert_unless(
     unique conflict (a concurrent writer got in first): nothing was written then. None (nothing sent)
     on a backend this module writes no such statement for, and inside a transaction, where the
     statement's reads would take locks the callers do not expect: the caller reads and writes instead.
+
+    Under READ COMMITTED (the runtime's level on MySQL/MariaDB, PostgreSQL's default) the ``NOT EXISTS``
+    read is a consistent read without locks, so the statement locks no more than a plain INSERT; a
+    concurrent writer of the same key meets the unique index, as with :func:`insert`.
     """
     db = _db()
     if db.vendor not in _INSERT_VENDORS or db.in_atomic_block:
