@@ -252,6 +252,35 @@ def check_insert_conflict_inside_atomic_keeps_the_transaction_usable(prefix: str
     assert State.objects.get(node_id=f"{prefix}b").id == later
 
 
+def check_insert_unless_writes_only_when_nothing_matches(prefix: str) -> None:
+    """One statement: inserted when no row matches any condition, nothing written otherwise (a unique
+    conflict included); not used inside a transaction (None, nothing sent)."""
+    from django.db import transaction
+
+    from pipeline.eri.imp import _sql
+    from pipeline.eri.models import State
+
+    guard = {"node_id": _sql.In([f"{prefix}p", f"{prefix}q"]), "name": _sql.In(["REVOKED", "SUSPENDED"])}
+    inserted, sql = _captured(lambda: _sql.insert_unless(State, _state(prefix, "a"), [guard]))
+    assert inserted is True and len(sql) == 1
+    assert State.objects.get(node_id=f"{prefix}a").name == "READY"
+    # the row's own key exists: a conflict is an answer, as for insert()
+    assert _sql.insert_unless(State, _state(prefix, "a", name="RUNNING"), [guard]) is False
+    assert (
+        _sql.insert_unless(State, _state(prefix, "a", name="RUNNING"), [{"node_id": f"{prefix}a"}]) is False
+    )
+    assert State.objects.get(node_id=f"{prefix}a").name == "READY"
+    # a row matching one of the conditions stops the insert
+    _sql.insert(State, _state(prefix, "q", name="SUSPENDED"))
+    assert _sql.insert_unless(State, _state(prefix, "b"), [{"node_id": f"{prefix}b"}, guard]) is False
+    assert not State.objects.filter(node_id=f"{prefix}b").exists()
+    _sql.update(State, {"node_id": f"{prefix}q"}, {"name": "RUNNING"})
+    assert _sql.insert_unless(State, _state(prefix, "b"), [{"node_id": f"{prefix}b"}, guard]) is True
+    with transaction.atomic():
+        refused, sql = _captured(lambda: _sql.insert_unless(State, _state(prefix, "c"), [guard]))
+    assert refused is None and sql == []
+
+
 def check_insert_without_a_required_field_raises_value_error(prefix: str) -> None:
     """A field with neither default nor NULL must be given: the error names it, nothing is written."""
     from pipeline.eri.imp import _sql
@@ -452,6 +481,7 @@ CHECKS: List[Callable[[str], None]] = [
     check_insert_returns_the_new_id,
     check_insert_of_a_duplicate_unique_key_returns_none,
     check_insert_conflict_inside_atomic_keeps_the_transaction_usable,
+    check_insert_unless_writes_only_when_nothing_matches,
     check_insert_without_a_required_field_raises_value_error,
     check_upsert_inserts_then_updates_only_the_update_columns,
     check_upsert_many_writes_new_and_existing_rows_in_one_statement,

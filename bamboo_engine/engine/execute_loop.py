@@ -105,12 +105,14 @@ class ExecuteStep(NodeEntryMixin):
         """Run one node; returns the node to continue with, or None when the process stopped."""
         started = time.perf_counter()
         self.interrupter.check(ExecuteKeyPoint.START_PUSH_NODE)
-        if not self._keep_alive():
+        at_node = self._asleep and node_id != self.process_info.destination_id
+        if not self._keep_alive(node_id if at_node else None):
             return None
         if node_id == self.process_info.destination_id:
             self._finish_child()
             return None
-        self.runtime.set_current_node(self.process_id, node_id)
+        if not at_node:
+            self.runtime.set_current_node(self.process_id, node_id)
         node = self._node = self.runtime.get_node(node_id)
         recover_point: Optional[ExecuteInterruptPoint] = self.interrupter.recover_point
         if recover_point is not None and recover_point.execute_result is not None:
@@ -130,8 +132,13 @@ class ExecuteStep(NodeEntryMixin):
         with observe(ENGINE_EXECUTE_POST_PROCESS_DURATION, type=node.type.value):
             return self._after_handler(node, entry_or_none, result, handler)
 
-    def _keep_alive(self) -> bool:
+    def _keep_alive(self, node_id: Optional[str] = None) -> bool:
         """Wake the process (once per message) and beat; False when the process is dead.
+
+        With ``node_id``, the wake-up also makes it the current node (``wake_up_at``: one write on a
+        runtime that offers it, and the heartbeat with it on one that declares ``CURRENT_NODE_BEATS``):
+        the caller then does not call ``set_current_node`` for that node. Not for a child process whose
+        message starts at its destination: it ends there without becoming its current node.
 
         A runtime declaring ``CURRENT_NODE_BEATS`` records the heartbeat in ``set_current_node``, which
         follows for every node: the engine never beats for it.
@@ -141,7 +148,11 @@ class ExecuteStep(NodeEntryMixin):
         """
         now = time.monotonic()
         if self._asleep:
-            if self.runtime.wake_up(self.process_id) is False:
+            if node_id is not None:
+                woken = self.runtime.wake_up_at(self.process_id, node_id)
+            else:
+                woken = self.runtime.wake_up(self.process_id)
+            if woken is False:
                 logger.info(
                     "process(%s) is dead, drop its execute message at node(%s)", self.process_id, self.node_id
                 )

@@ -60,6 +60,10 @@ class NodeEntryMixin:
     ) -> Optional[NodeEntry]:
         if recover_point is not None and recover_point.running_node_version:
             return self._reenter_after_interrupt(node, recover_point.running_node_version)
+        if recover_point is None and auto_retry is None:
+            fresh = self._enter_fresh(node)
+            if fresh is not None:
+                return fresh
         # One read answers both "is a pipeline on the stack revoked/suspended" and "does the node have
         # a state"; the full state is read only for nodes that have one (re-entry, retry, appointment).
         names = self.runtime.batch_get_state_name([*self.process_info.pipeline_stack, node.id])
@@ -83,6 +87,39 @@ class NodeEntryMixin:
                 ExecuteKeyPoint.SET_NODE_RUNNING_DONE, running_node_version=entry.version
             )
         return entry
+
+    def _enter_fresh(self, node: Node) -> Optional[NodeEntry]:
+        """Set a node entered the first time RUNNING in one write (``set_running_if_fresh``); None when
+        the runtime wrote nothing (the node has a state, a pipeline on the stack stops the process, or
+        the runtime cannot): the caller then reads and decides as for any node.
+
+        The check point says "pre-check done, no state" before the write, as it does before the
+        ``set_state`` of the read-then-write path: an interrupt raised by the write (which may have
+        committed) is recovered by adopting the RUNNING state found then, never by entering the node a
+        second time. The state can only belong to another run if a concurrent message inserted it in
+        the same instant, which the read-then-write path cannot tell apart either. When nothing was
+        written, the check point goes back to the start of the node, so that the read that follows is
+        recovered as a fresh entry.
+        """
+        self.interrupter.check_and_set(
+            ExecuteKeyPoint.SET_NODE_RUNNING_PRE_CHECK_DONE, state_already_exist=False
+        )
+        # Until the write returns, a RUNNING state of the node is this step's own (for the failure net).
+        self._entering = node.id
+        version = self.runtime.set_running_if_fresh(
+            node.id,
+            list(self.process_info.pipeline_stack),
+            loop=1,
+            inner_loop=1,
+            root_id=self.process_info.root_pipeline_id,
+            parent_id=self.process_info.top_pipeline_id,
+        )
+        self._entering = None
+        if version is None:
+            self.interrupter.check(ExecuteKeyPoint.START_PUSH_NODE)
+            return None
+        self.interrupter.check_and_set(ExecuteKeyPoint.SET_NODE_RUNNING_DONE, running_node_version=version)
+        return NodeEntry(1, 1, version)
 
     def _stopped_by_pipelines(self, names: dict) -> bool:
         if names.get(self.process_info.root_pipeline_id) == states.REVOKED:

@@ -32,9 +32,14 @@ runtime per message):
 * **State rows**: the row as this runtime last read or wrote it, a hint for ``set_state``'s
   compare-and-set write (:meth:`bamboo_engine.eri.rules.state.StateRules._state_hint`): never trusted, a
   stale hint costs a read, never a wrong transition.
-* **Node data rows**, only once :meth:`MessageMemo.scope_to_message` was called (the Celery tasks do): a
-  node's data cannot change while its own step runs (operators change it, on a failed node, through
-  ``set_data_inputs``, which forgets it here).
+* **Node data rows**, only once :meth:`MessageMemo.scope_to_message` was called (the Celery tasks do),
+  of the node read and of the nodes ahead of it (``pipeline.eri.imp.data.nodes_ahead``, one read per
+  stretch of a chain). A node's data changes only through ``set_data_inputs`` (which forgets it here),
+  called by an operator's retry of a failed node while its process is parked at it; the retry sends a
+  new message. A message holding rows of nodes ahead is running its process, so none of the nodes it
+  will reach is parked waiting for such a retry (a node is run by one process at a time), and the rows
+  it reads ahead for nodes of other processes (branches of a fork) are never used: its process stops
+  at the fork.
 
 Not kept here, because they are not runtime data: statement text per query shape (``_sql``), the
 not-found error class per model (``_db``), imported encoder hooks by dotted path (``pipeline.eri.codec``):

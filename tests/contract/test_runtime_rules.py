@@ -31,6 +31,38 @@ def _process(harness) -> int:
 
 
 # -------------------------------------------------------------------------------------- set_state
+def test_set_running_if_fresh_writes_only_a_first_entry_of_a_running_pipeline(harness):
+    runtime = harness.runtime
+    root, sub, node = unique_id("p"), unique_id("p"), unique_id("n")
+
+    version = runtime.set_running_if_fresh(
+        node, [root, sub], loop=1, inner_loop=1, root_id=root, parent_id=sub
+    )
+    state = runtime.get_state(node)
+    assert (state.name, state.version, state.loop, state.inner_loop, state.root_id, state.parent_id) == (
+        states.RUNNING, version, 1, 1, root, sub,
+    )  # fmt: skip
+    assert state.started_time is not None and state.archived_time is None
+    # the node has a state now: nothing is written, whatever state it is in
+    assert (
+        runtime.set_running_if_fresh(node, [root], loop=1, inner_loop=1, root_id=root, parent_id=root) is None
+    )
+    assert runtime.get_state(node).version == version
+
+    # a pipeline on the stack that stops its process (suspended, revoked): nothing is written
+    for stopping in (states.SUSPENDED, states.REVOKED):
+        stopped, other = unique_id("p"), unique_id("n")
+        runtime.set_state(node_id=stopped, to_state=states.RUNNING)
+        runtime.set_state(node_id=stopped, to_state=stopping)
+        kwargs = {"loop": 1, "inner_loop": 1, "root_id": root, "parent_id": stopped}
+        assert runtime.set_running_if_fresh(other, [root, stopped], **kwargs) is None
+        assert runtime.get_state_or_none(other) is None
+    # a pipeline in any other state does not stop it
+    runtime.set_state(node_id=root, to_state=states.RUNNING)
+    fresh = unique_id("n")
+    assert runtime.set_running_if_fresh(fresh, [root], loop=1, inner_loop=1, root_id=root, parent_id=root)
+
+
 def test_set_state_through_keywords_creates_and_updates_the_same_fields(harness):
     runtime, node = harness.runtime, unique_id("n")
 
@@ -135,8 +167,24 @@ def test_a_write_to_a_missing_process_raises_not_found(harness, write, args):
 def test_conditional_process_writes_answer_false_for_a_missing_process(harness):
     runtime = harness.runtime
     assert runtime.wake_up(MISSING_ID) is False
+    assert runtime.wake_up_at(MISSING_ID, "n") is False
     assert runtime.wake_up_if_sleeping_at(MISSING_ID, "n") is False
     assert runtime.child_process_finish(MISSING_ID, MISSING_ID) is False
+
+
+def test_wake_up_at_wakes_a_live_process_at_the_node_and_leaves_a_dead_one(harness):
+    runtime, process_id = harness.runtime, _process(harness)
+    node_id = unique_id("n")
+    runtime.sleep(process_id)
+
+    assert runtime.wake_up_at(process_id, node_id) is not False
+    assert runtime.get_current_node_id(process_id) == node_id
+    assert runtime.get_sleep_process_info_with_current_node_id(node_id) is None  # awake
+
+    runtime.sleep(process_id)
+    runtime.die(process_id)
+    assert runtime.wake_up_at(process_id, unique_id("n")) is False
+    assert runtime.get_current_node_id(process_id) == node_id
 
 
 def test_batch_resume_resumes_the_processes_that_exist(harness):

@@ -206,7 +206,8 @@ def test_a_converge_wake_up_killed_before_its_first_node_goes_on_at_the_converge
     branches = [trees.activity("counting_node") for _ in range(2)]
     start, pg, cg, end = EmptyStartEvent(), ParallelGatewayElement(), ConvergeGateway(), EmptyEndEvent()
     start.extend(pg).connect(*branches).converge(cg).extend(end)
-    _die_once(monkeypatch, ProcessMixin, "set_current_node", lambda process_id, node_id: node_id == cg.id)
+    # the message's wake-up makes its first node current in the same write (wake_up_at): killed before it
+    _die_once(monkeypatch, ProcessMixin, "wake_up_at", lambda process_id, node_id: node_id == cg.id)
     root = crashes.start(build_tree(start))
 
     wake_up = _crash_on_the_dying_message(crashes)
@@ -223,7 +224,7 @@ def test_the_next_node_message_of_a_schedule_killed_before_its_first_node_runs_t
     crashes, finished, monkeypatch
 ):
     act, after = trees.activity("poll_node", polls=1), trees.activity("counting_node")
-    _die_once(monkeypatch, ProcessMixin, "set_current_node", lambda process_id, node_id: node_id == after.id)
+    _die_once(monkeypatch, ProcessMixin, "wake_up_at", lambda process_id, node_id: node_id == after.id)
     root = crashes.start(trees.linear_tree(act, after))
 
     message = _crash_on_the_dying_message(crashes)

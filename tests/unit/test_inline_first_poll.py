@@ -163,8 +163,9 @@ def test_a_failed_inline_poll_fails_the_node_and_the_process_sleeps():
 def test_an_interrupted_inline_poll_is_resent_with_the_process_asleep_and_polls_once(method):
     rt = make_runtime()
     tree, act = start_single(rt, "one_poll")
-    # set_state: RUNNING of start and act and FINISHED of start pass; the act's FINISHED is interrupted
-    handle = rt.inject_interrupt(method, times=1, skip=3 if method == "set_state" else 0)
+    # set_state: FINISHED of start passes (the RUNNING of start and act are set_running_if_fresh);
+    # the act's FINISHED is interrupted
+    handle = rt.inject_interrupt(method, times=1, skip=1 if method == "set_state" else 0)
     asleep_when_resent = []
     rt.handle_schedule_interrupt_event = lambda event: asleep_when_resent.append(
         process_of(rt, tree["id"]).asleep

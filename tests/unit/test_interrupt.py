@@ -231,13 +231,13 @@ def run_with_interrupt(code, method, skip):
 # (runtime method, calls let through before the one that raises); each case hits a different phase.
 INTERRUPTED_CALLS = [
     ("get_process_info", 0),
-    ("wake_up", 1),
-    ("set_current_node", 5),
-    ("batch_get_state_name", 2),
+    ("wake_up_at", 1),
+    ("set_current_node", 4),
+    ("set_running_if_fresh", 0),
+    ("set_running_if_fresh", 2),
     ("get_node", 4),
-    ("set_state", 0),
+    ("set_state", 1),
     ("set_state", 3),
-    ("set_state", 7),
     ("get_state", 0),
     ("set_execution_data", 0),
     ("set_execution_data", 2),

@@ -56,7 +56,8 @@ NON_STORAGE = frozenset(
 )
 MESSAGE = "(message)"
 CHILD_FINISHED = "(child finished)"
-PER_MESSAGE_CALLS = {"get_process_info", "wake_up", "beat"}
+# ``wake_up_at`` is the wake-up that also makes the message's first node current (one write)
+PER_MESSAGE_CALLS = {"get_process_info", "wake_up", "wake_up_at", "beat"}
 
 
 class Debug(Service):
@@ -108,7 +109,7 @@ class CallLog:
     def _attribute(self, name: str, args: tuple, kwargs: dict) -> None:
         if name == "get_process_info":  # the first call of every message
             self._node = MESSAGE
-        elif name == "set_current_node":
+        elif name in ("set_current_node", "wake_up_at"):
             self._node = kwargs.get("node_id", args[1] if len(args) > 1 else None)
         elif name == "child_process_finish":
             self._node = CHILD_FINISHED  # a child at its converge gateway: not a node run

@@ -23,6 +23,17 @@ class ProcessMixin(ABC):
         an execute message for a dead process. ``None`` (the declared return) means "woken".
         """
 
+    def wake_up_at(self, process_id: int, node_id: str) -> Optional[bool]:
+        """Wake the process and make ``node_id`` its current node: ``wake_up`` then ``set_current_node``
+        (this default), or one write that does both.
+
+        ``False`` when the process is dead (nothing is changed then), as for ``wake_up``.
+        """
+        if self.wake_up(process_id) is False:
+            return False
+        self.set_current_node(process_id, node_id)
+        return None
+
     @abstractmethod
     def wake_up_if_sleeping_at(self, process_id: int, node_id: str) -> bool:
         """Wake the process only if it sleeps at ``node_id``; True when it was woken."""

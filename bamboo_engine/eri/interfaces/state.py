@@ -96,3 +96,22 @@ class StateMixin(ABC):
     @abstractmethod
     def set_state_root_and_parent(self, node_id: str, root_id: str, parent_id: str) -> None:
         """Fill in the root and parent pipeline ids of an existing state."""
+
+    def set_running_if_fresh(
+        self,
+        node_id: str,
+        pipeline_ids: List[str],
+        loop: int,
+        inner_loop: int,
+        root_id: str,
+        parent_id: str,
+    ) -> Optional[str]:
+        """Create the node's state RUNNING (started now) if the node has no state and none of
+        ``pipeline_ids`` is in a state that stops its process (``bamboo_engine.states.SLEEP_STATES``);
+        returns the new version, or None when nothing was written.
+
+        One write instead of ``batch_get_state_name`` and ``set_state`` for a node entered the first
+        time; None sends the engine on that path, which then decides from what it reads. A runtime
+        that cannot check and write in one step returns None (this default).
+        """
+        return None

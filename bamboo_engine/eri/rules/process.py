@@ -129,6 +129,14 @@ class ProcessRules(ProcessMixin, RuleStorage):
         """Wake a live process; False when it is dead or missing (the engine then drops the message)."""
         return bool(self._update_rows(PROCESS, {"id": process_id, "dead": False}, {"asleep": False}))
 
+    def wake_up_at(self, process_id: int, node_id: str) -> bool:
+        """One write: awake, at ``node_id`` (with the heartbeat, as ``set_current_node``); False when the
+        process is dead or missing."""
+        changes: Dict[str, Any] = {"asleep": False, "current_node_id": node_id}
+        if self.CURRENT_NODE_BEATS:
+            changes["last_heartbeat"] = self._now()
+        return bool(self._update_rows(PROCESS, {"id": process_id, "dead": False}, changes))
+
     def wake_up_if_sleeping_at(self, process_id: int, node_id: str) -> bool:
         where = {"id": process_id, "asleep": True, "current_node_id": node_id}
         return bool(self._update_rows(PROCESS, where, {"asleep": False}))

@@ -9,7 +9,7 @@ done again against the new row, so a transition is always checked against the st
 import abc
 import dataclasses
 import datetime
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from bamboo_engine import states
 from bamboo_engine.eri.interfaces.state import StateMixin
@@ -184,6 +184,36 @@ class StateRules(StateMixin, RuleStorage):
         self._write_row(
             STATE, {"node_id": node_id}, {"root_id": root_id, "parent_id": parent_id}, "state of node"
         )
+
+    def _insert_fresh_state(self, row: Dict[str, Any], pipeline_ids: List[str]) -> Optional[bool]:
+        """Insert the new state ``row`` in one step unless its node has a state or one of
+        ``pipeline_ids`` is in one of :data:`bamboo_engine.states.SLEEP_STATES`; True if inserted, False
+        if not, None when the runtime cannot check and write in one step (this default)."""
+        return None
+
+    def set_running_if_fresh(
+        self,
+        node_id: str,
+        pipeline_ids: List[str],
+        loop: int,
+        inner_loop: int,
+        root_id: str,
+        parent_id: str,
+    ) -> Optional[str]:
+        change = StateChange(
+            to_state=states.RUNNING,
+            loop=loop,
+            inner_loop=inner_loop,
+            root_id=root_id,
+            parent_id=parent_id,
+            set_started_time=True,
+        )
+        row = change.new_row(node_id, self._now(), unique_id("v"))
+        if not self._insert_fresh_state(row, pipeline_ids):
+            return None
+        self._state_written(row)
+        self._post_set_state(row)
+        return row["version"]
 
     def set_state(
         self,

@@ -2,6 +2,7 @@
 
 from typing import Any, Dict, List, Optional
 
+from bamboo_engine import states
 from bamboo_engine.eri.models.runtime import State
 from bamboo_engine.eri.rules.state import StateRules, state_from_row
 from bamboo_engine.eri.rules.storage import STATE, In
@@ -15,6 +16,17 @@ class StateMixin(StoreBacked, StateRules):
         with self._store.lock:
             record = self._store.states.get(node_id)
             return dict(vars(record)) if record is not None else None
+
+    def _insert_fresh_state(self, row: Dict[str, Any], pipeline_ids: List[str]) -> Optional[bool]:
+        with self._store.lock:
+            records = self._store.states
+            if row["node_id"] in records:
+                return False
+            for pipeline_id in pipeline_ids:
+                record = records.get(pipeline_id)
+                if record is not None and record.name in states.SLEEP_STATES:
+                    return False
+            return self._store.insert(STATE, row) is not None
 
     def _post_set_state(self, row: Dict[str, Any]) -> None:
         """The Django runtime sends ``post_set_state`` here; the in-memory one tells its listeners."""

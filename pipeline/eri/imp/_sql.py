@@ -105,6 +105,42 @@ def insert(model: Type[models.Model], row: Dict[str, Any], may_conflict: bool = 
         return None
 
 
+def insert_unless(
+    model: Type[models.Model], row: Dict[str, Any], found: Sequence[Dict[str, Any]]
+) -> Optional[bool]:
+    """``INSERT`` ``row`` unless a row of the same table matches one of the ``found`` conditions.
+
+    One statement instead of a read and a write: ``INSERT ... SELECT <row> WHERE NOT EXISTS (SELECT ...
+    WHERE <found[0]> OR <found[1]> ...)``. Each condition speaks the words of :func:`update`'s ``where``
+    (equalities and ``In``). True if the row was inserted; False if a row matched or the INSERT met a
+    unique conflict (a concurrent writer got in first): nothing was written then. None (nothing sent)
+    on a backend this module writes no such statement for, and inside a transaction, where the
+    statement's reads would take locks the callers do not expect: the caller reads and writes instead.
+
+    Under READ COMMITTED (the runtime's level on MySQL/MariaDB, PostgreSQL's default) the ``NOT EXISTS``
+    read is a consistent read without locks, so the statement locks no more than a plain INSERT; a
+    concurrent writer of the same key meets the unique index, as with :func:`insert`.
+    """
+    db = _db()
+    if db.vendor not in _INSERT_VENDORS or db.in_atomic_block:
+        return None
+    row = _completed(model, row)
+    shapes: List[Tuple[Any, ...]] = []
+    params = [_adapt(db, value) for value in row.values()]
+    for where in found:
+        shape, where_params = _conditions(db, where)
+        if shape is not None:
+            shapes.append(shape)
+            params.extend(where_params)
+    sql = _insert_unless_sql_for(db.vendor, model, tuple(row), tuple(shapes))  # type: ignore[arg-type]
+    try:
+        with db.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.rowcount == 1
+    except IntegrityError:
+        return False
+
+
 def _new_id(db: Any, cursor: Any) -> int:
     return cursor.fetchone()[0] if db.vendor == "postgresql" else cursor.lastrowid
 
@@ -329,6 +365,20 @@ def _insert_sql_for(vendor: str, model: Type[models.Model], names: Tuple[str, ..
     columns = ", ".join(_column(model, name) for name in names)
     placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
     return f"INSERT INTO {_table(model)} ({columns}) VALUES {', '.join([placeholders] * count)}"
+
+
+@lru_cache(maxsize=256)
+def _insert_unless_sql_for(
+    vendor: str, model: Type[models.Model], names: Tuple[str, ...], shapes: Tuple[Tuple[Any, ...], ...]
+) -> str:
+    columns = ", ".join(_column(model, name) for name in names)
+    placeholders = ", ".join(["%s"] * len(names))
+    source = " FROM DUAL" if vendor == "mysql" else ""
+    guard = " OR ".join(f"({_condition_sql(model, shape)})" for shape in shapes) or "1 = 0"
+    return (
+        f"INSERT INTO {_table(model)} ({columns}) SELECT {placeholders}{source} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {_table(model)} WHERE {guard})"
+    )
 
 
 @lru_cache(maxsize=256)

@@ -35,6 +35,29 @@ from pipeline.eri.models import ExecutionData as ExecutionDataModel
 
 _CALLBACK_FIELDS = ("id", "node_id", "version", "data", "serializer")
 
+#: How many nodes' data rows one read of node data fetches: the node's own and those of the nodes ahead
+#: of it (:func:`nodes_ahead`).
+DATA_LOOKAHEAD = 16
+
+
+def nodes_ahead(node_id: str, limit: int) -> List[str]:
+    """``node_id`` and the nodes after it, breadth first along the outgoing flows, at most ``limit``.
+
+    Only node details this worker keeps are followed (:mod:`pipeline.eri.cache`): no read is spent to
+    find out what to read.
+    """
+    ahead = [node_id]
+    seen = {node_id}
+    index = 0
+    while index < len(ahead) and len(ahead) < limit:
+        detail = runtime_cache.node_detail(ahead[index])
+        index += 1
+        for target in (detail or {}).get("targets", {}).values():
+            if target not in seen and len(ahead) < limit:
+                seen.add(target)
+                ahead.append(target)
+    return ahead
+
 
 def _first(rows):
     """The single column of the first row, or None (``values_list(flat=True).first()``)."""
@@ -48,14 +71,18 @@ class DataMixin(StorageMixin, DataRules):
 
     def _data_row(self, node_id: str) -> Optional[Tuple[str, str]]:
         rows = self.memo.data_rows
-        row = rows.get(node_id) if rows is not None else None
-        if row is None:
+        if rows is None:
             found = _sql.select(DataModel, ("inputs", "outputs"), {"node_id": node_id}, limit=1)
-            if not found:
-                return None
-            row = found[0]
-            if rows is not None:
-                rows[node_id] = row
+            return found[0] if found else None
+        row = rows.get(node_id)
+        if row is None and node_id not in rows:
+            # With the rows of the nodes the message is likely to reach next: one read per stretch of a
+            # chain instead of one per node (the memo's docstring says why the rows stay valid).
+            wanted = nodes_ahead(node_id, DATA_LOOKAHEAD)
+            found = _sql.select(DataModel, ("node_id", "inputs", "outputs"), {}, "node_id", wanted)
+            for found_id, inputs, outputs in found:
+                rows.setdefault(found_id, (inputs, outputs))
+            row = rows.get(node_id)
         return row
 
     def _node_data(self, node_id: str) -> Optional[Data]:

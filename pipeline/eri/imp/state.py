@@ -7,8 +7,10 @@ message memo (:class:`pipeline.eri.cache.MessageMemo`): with one, ``set_state`` 
 
 from typing import Any, Dict, List, Optional
 
+from bamboo_engine import states
 from bamboo_engine.eri.models.runtime import State
 from bamboo_engine.eri.rules.state import ABSENT, StateRules, state_from_row
+from bamboo_engine.eri.rules.storage import In
 from bamboo_engine.metrics import (
     ENGINE_RUNTIME_STATE_READ_TIME,
     ENGINE_RUNTIME_STATE_WRITE_TIME,
@@ -52,6 +54,17 @@ class StateMixin(StorageMixin, StateRules):
             memo.forget_state(node_id)
             return ABSENT
         return memo.state_rows.pop(node_id, None)
+
+    def _insert_fresh_state(self, row: Dict[str, Any], pipeline_ids: List[str]) -> Optional[bool]:
+        stopping = sorted(states.SLEEP_STATES)
+        inserted = _sql.insert_unless(
+            StateModel,
+            row,
+            [{"node_id": row["node_id"]}, {"node_id": In(pipeline_ids), "name": In(stopping)}],
+        )
+        if inserted is False:
+            self.memo.forget_state(row["node_id"])
+        return inserted
 
     def _state_written(self, row: Dict[str, Any]) -> None:
         self.memo.keep_state(row)
