@@ -5,7 +5,7 @@ import json
 import pytest
 from django.test import override_settings
 
-from bamboo_engine import states
+from bamboo_engine import api, states
 from bamboo_engine.builder import (
     ConvergeGateway,
     Data,
@@ -162,3 +162,31 @@ def test_a_bad_priority_is_refused_before_any_row_is_written(runtime):
         runtime.prepare_run_pipeline(one_node_pipeline(), {}, {}, {}, priority=300)
 
     assert not models.Process.objects.exists() and not models.Node.objects.exists()
+
+
+def test_a_start_over_a_state_its_root_id_already_has_is_refused_and_stores_nothing(runtime):
+    """The start writes its root's state without reading it first; a row that exists after all is met
+    by the insert, read, and judged by the transition rules (REVOKED cannot become RUNNING)."""
+    tree = one_node_pipeline()
+    runtime.set_state(node_id=tree["id"], to_state=states.REVOKED, root_id=tree["id"], parent_id="")
+
+    result = api.run_pipeline(runtime, tree, root_pipeline_data={})
+
+    assert not result.result
+    assert models.State.objects.get(node_id=tree["id"]).name == states.REVOKED
+    assert not models.Process.objects.exists() and not models.Node.objects.exists()
+    assert not models.Data.objects.exists() and not models.ContextOutputs.objects.exists()
+
+
+def test_a_start_failing_after_its_rows_are_written_stores_nothing(runtime, monkeypatch):
+    def broken_execute(**kwargs):
+        raise RuntimeError("the first message could not be sent")
+
+    monkeypatch.setattr(runtime, "execute", broken_execute)
+
+    result = api.run_pipeline(runtime, one_node_pipeline(), root_pipeline_data={})
+
+    assert not result.result and "could not be sent" in str(result.exc)
+    assert not models.State.objects.exists() and not models.Process.objects.exists()
+    assert not models.Node.objects.exists() and not models.Data.objects.exists()
+    assert not models.OutboxMessage.objects.exists()

@@ -50,3 +50,20 @@ def test_queries_of_the_reference_pipeline(harness):
     assert len(log) <= 178, log.summary()
     # each message's wake-up makes its first node current in the same write (wake_up_at)
     assert log.summary()["UPDATE eri_process"] <= 31, log.summary()
+
+
+def test_queries_of_a_start(harness):
+    """``run_pipeline`` of a three-node tree: its rows, its root's state and its first message, in one
+    transaction without savepoints but the state insert's."""
+    tree = trees.linear_tree(trees.activity("debug_node", x=trees.plain(1)))
+    with capture_queries() as log:
+        harness.start(tree)
+    print_query_report("start of a three-node pipeline", log, 3)
+    assert len(log) <= 11, log.summary()
+    summary = log.summary()
+    # one savepoint: the state insert's (it may meet an existing row); the start's own block has none
+    assert summary["SAVEPOINT"] <= 1, summary
+    # the root's state is new: written without reading it first
+    assert summary["SELECT eri_state"] == 0, summary
+    # a starting root pipeline has no deadline config to look up (configs are of activities)
+    assert not [kind for kind in summary if "node_timeout" in kind or "node_timer_event" in kind], summary

@@ -7,9 +7,8 @@ RUNNING. A tree or a value that fails to translate leaves nothing stored.
 """
 
 import abc
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
-from bamboo_engine import states
 from bamboo_engine.eri.models.node import Node
 from bamboo_engine.eri.rules.storage import RuleStorage
 from bamboo_engine.prepare import PreparedPipeline, stream_pipeline
@@ -23,7 +22,7 @@ class PrepareRules(RuleStorage):
 
     # Provided by ProcessRules and StateRules (annotations only: a definition here would shadow them).
     create_process: Callable[..., int]
-    set_state: Callable[..., Any]
+    _set_new_root_running: Callable[[str], str]
 
     @abc.abstractmethod
     def _store_prepared(self, prepared: PreparedPipeline, nodes: Iterator[Node]) -> None:
@@ -44,10 +43,9 @@ class PrepareRules(RuleStorage):
             pipeline, root_pipeline_data, root_pipeline_context, subprocess_context
         )
         root_id = prepared.root_pipeline_id
-        with self._transaction(recoverable=True):
+        # Not recoverable: an error here aborts the whole start (the engine's unit), no savepoint needed.
+        with self._transaction():
             self._store_prepared(prepared, nodes)
             process_id = self.create_process(root_id, prepared.pipeline_stack, queue=queue, priority=priority)
-            self.set_state(
-                node_id=root_id, to_state=states.RUNNING, root_id=root_id, parent_id="", set_started_time=True
-            )
+            self._set_new_root_running(root_id)
         return process_id

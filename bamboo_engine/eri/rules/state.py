@@ -255,8 +255,33 @@ class StateRules(StateMixin, RuleStorage):
             clear_archived_time=clear_archived_time,
             set_archive_time=set_archive_time,
         )
+        return self._apply_state_change(
+            node_id, change, version, refresh_version, ignore_boring_set, send_post_set_state_signal
+        )
+
+    def _set_new_root_running(self, root_id: str) -> str:
+        """``set_state`` of a root pipeline that the calling unit is creating: RUNNING, started now.
+
+        The write starts from :data:`ABSENT` instead of the runtime's hint or a read: the unit has just
+        stored the root's rows, so it has no state yet. Like every hint this one is not trusted: if a
+        state row of that id exists after all, the insert meets it and the write reads the row and
+        applies the usual rules.
+        """
+        change = StateChange(to_state=states.RUNNING, root_id=root_id, parent_id="", set_started_time=True)
+        return self._apply_state_change(root_id, change, None, False, False, True, hint=ABSENT)
+
+    def _apply_state_change(
+        self,
+        node_id: str,
+        change: StateChange,
+        version: Optional[str],
+        refresh_version: bool,
+        ignore_boring_set: bool,
+        send_post_set_state_signal: bool,
+        hint: Optional[Dict[str, Any]] = None,
+    ) -> str:
         write = _StateWrite(self, node_id, change, version, refresh_version)
-        written = write.run(ignore_boring_set)
+        written = write.run(ignore_boring_set, hint)
         if written is None:  # a boring set: nothing written, nothing to tell
             return write.boring_version
         self._state_written(written)
@@ -284,9 +309,13 @@ class _StateWrite:
         self.now = rules._now()
         self.boring_version = ""
 
-    def run(self, ignore_boring_set: bool) -> Optional[Dict[str, Any]]:
-        """The written row, or None for a boring set (``boring_version`` is then the current version)."""
-        hint = self.rules._state_hint(self.node_id)
+    def run(self, ignore_boring_set: bool, hint: Optional[Dict[str, Any]] = None) -> Optional[Dict[str, Any]]:
+        """The written row, or None for a boring set (``boring_version`` is then the current version).
+
+        ``hint`` replaces the runtime's hint (:meth:`StateRules._state_hint`) when given.
+        """
+        if hint is None:
+            hint = self.rules._state_hint(self.node_id)
         if hint is not None and not (ignore_boring_set and hint is not ABSENT and self._boring(hint)):
             written = self._write_over(hint, trusted=False)
             if written is not None:

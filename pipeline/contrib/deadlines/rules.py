@@ -57,6 +57,8 @@ class StateWatcher:
     def on_state_change(self, node_id: str, to_state: str, version: str, root_id: Optional[str]) -> None:
         """Apply the arming rule to one state change."""
         if to_state == states.RUNNING:
+            if node_id == root_id:
+                return  # a root pipeline starting: configs are of activities, the root has none
             config = self.node_config(node_id, version, root_id)
             if config is not None:
                 self.pool().arm(node_id, self.deadlines(node_id, version, config, self.clock()))
